@@ -1,0 +1,51 @@
+# husk: `make` builds ./husk, `make demo` runs a busybox container, `make test` runs every test.
+GO      ?= go
+PREFIX  ?= /usr/local
+COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null)
+# Static, so the binary the init re-executes needs no shared library inside any mount namespace.
+LDFLAGS := -X main.gitCommit=$(COMMIT) -linkmode external -extldflags -static
+TAGS    := netgo osusergo
+SOURCES := $(shell find . -path ./tests -prune -o \( -name '*.go' -o -name '*.c' \) -print) go.mod go.sum
+HUSK    := $(CURDIR)/husk
+
+# Debian packages each target needs (installed when missing).
+BUILD_DEPS := gcc libc6-dev libseccomp-dev pkg-config
+TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps
+
+.PHONY: all deps test-deps demo test unit integration conformance install clean
+
+all: husk
+
+deps:
+	@scripts/deps.sh $(BUILD_DEPS)
+
+test-deps: deps
+	@scripts/deps.sh $(TEST_DEPS)
+
+husk: $(SOURCES) | deps
+	CGO_ENABLED=1 $(GO) build -trimpath -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $@ .
+
+demo: husk
+	@scripts/deps.sh busybox-static
+	@scripts/mkbundle.sh demo/bundle $(HUSK)
+	@jq '.process.args = ["sh", "-c", "echo \"Hello from a husk container\"; echo \"hostname: $$(hostname)\"; echo \"pid: $$$$\"; id; ls /"]' \
+		demo/bundle/config.json >demo/bundle/config.json.new && mv demo/bundle/config.json.new demo/bundle/config.json
+	@echo "+ husk --root demo/state run --bundle demo/bundle demo"
+	@$(HUSK) --root $(CURDIR)/demo/state run --bundle demo/bundle demo-$$$$
+
+test: husk test-deps unit integration conformance
+
+unit: husk
+	$(GO) test -count=1 ./...
+
+integration: husk test-deps
+	HUSK=$(HUSK) tests/integration/run.sh
+
+conformance: husk test-deps
+	HUSK=$(HUSK) tests/conformance/run.sh
+
+install: husk
+	install -D -m 0755 husk $(DESTDIR)$(PREFIX)/sbin/husk
+
+clean:
+	rm -rf husk demo

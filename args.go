@@ -1,0 +1,23 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+)
+
+func usageError(format string, a ...any) error {
+	return fmt.Errorf(format, a...)
+}
+
+// oneID returns the single container id argument of a command.
+func oneID(c *cli.Context) (string, error) {
+	switch c.NArg() {
+	case 0:
+		return "", errors.New(c.Command.Name + ": container id cannot be empty")
+	case 1:
+		return c.Args().First(), nil
+	}
+	return "", fmt.Errorf("%s: expected exactly one container id, got %d arguments", c.Command.Name, c.NArg())
+}

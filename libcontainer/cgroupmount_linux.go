@@ -1,0 +1,191 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// hostCgroupMount is one cgroup hierarchy mounted on the host.
+type hostCgroupMount struct {
+	mountPoint string // e.g. /sys/fs/cgroup/memory
+	root       string // the hierarchy path mounted there (4th mountinfo field)
+	fstype     string // cgroup or cgroup2
+	options    string // super options: the controllers of a v1 hierarchy
+}
+
+func hostCgroupMounts() ([]hostCgroupMount, error) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	var out []hostCgroupMount
+	for _, line := range strings.Split(string(data), "\n") {
+		pre, post, ok := strings.Cut(line, " - ")
+		if !ok {
+			continue
+		}
+		f, g := strings.Fields(pre), strings.Fields(post)
+		if len(f) < 5 || len(g) < 3 || (g[0] != "cgroup" && g[0] != "cgroup2") {
+			continue
+		}
+		out = append(out, hostCgroupMount{mountPoint: unescapeMountPath(f[4]), root: unescapeMountPath(f[3]), fstype: g[0], options: g[2]})
+	}
+	return out, nil
+}
+
+// v1Controllers returns the controllers (and name=) of a v1 hierarchy's super options.
+func (h hostCgroupMount) v1Controllers() []string {
+	var out []string
+	for _, o := range strings.Split(h.options, ",") {
+		switch o {
+		case "rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "xattr", "clone_children", "noprefix":
+			continue
+		}
+		if strings.HasPrefix(o, "release_agent=") {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// ownCgroups maps each hierarchy (by its controller list as /proc/self/cgroup writes it, "" for
+// v2) to this process's cgroup path in it.
+func ownCgroups() (map[string]string, error) {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) == 3 {
+			out[parts[1]] = parts[2]
+		}
+	}
+	return out, nil
+}
+
+// mountCgroup gives the container its cgroup filesystem: with its own cgroup namespace, fresh
+// cgroup mounts (which show only its subtree); without, binds of its own cgroup directories.
+// On a v1 or hybrid host the destination is a tmpfs holding one directory per hierarchy, as
+// runc lays it out.
+func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
+	hosts, err := hostCgroupMounts()
+	if err != nil {
+		return err
+	}
+	own, err := ownCgroups()
+	if err != nil {
+		return err
+	}
+	readonly := opts.Flags&unix.MS_RDONLY != 0
+	flags := opts.Flags &^ (unix.MS_RDONLY | unix.MS_REMOUNT | unix.MS_BIND | unix.MS_REC)
+	unified := len(hosts) == 1 && hosts[0].fstype == "cgroup2" && hosts[0].mountPoint == "/sys/fs/cgroup"
+	if unified || sm.Type == "cgroup2" {
+		var h *hostCgroupMount
+		for i := range hosts {
+			if hosts[i].fstype == "cgroup2" {
+				h = &hosts[i]
+			}
+		}
+		if h == nil {
+			return fmt.Errorf("no cgroup2 hierarchy on the host")
+		}
+		return m.mountHierarchy(sm.Destination, *h, own[""], "", flags, readonly)
+	}
+
+	dest, err := openInRoot(m.root, sm.Destination, false)
+	if err != nil {
+		return fmt.Errorf("resolve destination: %w", err)
+	}
+	if err := unix.Mount("tmpfs", fdPath(dest), "tmpfs", flags, "mode=755"); err != nil {
+		dest.Close()
+		return fmt.Errorf("mount tmpfs for cgroups: %w", err)
+	}
+	dest.Close()
+	for _, h := range hosts {
+		if !strings.HasPrefix(h.mountPoint, "/sys/fs/cgroup/") {
+			continue
+		}
+		name := filepath.Base(h.mountPoint)
+		sub := filepath.Join(sm.Destination, name)
+		if h.fstype == "cgroup2" {
+			if err := m.mountHierarchy(sub, h, own[""], "", flags, readonly); err != nil {
+				return err
+			}
+			continue
+		}
+		ctrls := h.v1Controllers()
+		if err := m.mountHierarchy(sub, h, own[strings.Join(ctrls, ",")], strings.Join(ctrls, ","), flags, readonly); err != nil {
+			return err
+		}
+		// Combined hierarchies (cpu,cpuacct) get a link per controller, as on the host.
+		if len(ctrls) > 1 {
+			for _, c := range ctrls {
+				if c == name || strings.HasPrefix(c, "name=") {
+					continue
+				}
+				link, err := openInRoot(m.root, sm.Destination, false)
+				if err != nil {
+					return err
+				}
+				unix.Symlinkat(name, int(link.Fd()), c)
+				link.Close()
+			}
+		}
+	}
+	if readonly {
+		d, err := openInRoot(m.root, sm.Destination, false)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		if err := unix.Mount("", fdPath(d), "", flags|unix.MS_REMOUNT|unix.MS_RDONLY, "mode=755"); err != nil {
+			return fmt.Errorf("remount cgroup tmpfs read-only: %w", err)
+		}
+	}
+	return nil
+}
+
+// mountHierarchy puts one hierarchy at dest: a new mount inside a cgroup namespace, else a bind
+// of the container's own cgroup directory.
+func (m *mounter) mountHierarchy(dest string, h hostCgroupMount, ownPath, controllers string, flags uintptr, readonly bool) error {
+	d, err := openInRoot(m.root, dest, false)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", dest, err)
+	}
+	defer d.Close()
+	if readonly {
+		flags |= unix.MS_RDONLY
+	}
+	if m.cgroupNS {
+		data := controllers
+		if err := unix.Mount("cgroup", fdPath(d), h.fstype, flags, data); err != nil {
+			return fmt.Errorf("mount %s (%s) on %s: %w", h.fstype, controllers, dest, err)
+		}
+		return nil
+	}
+	rel, err := filepath.Rel(h.root, ownPath)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		rel = "."
+	}
+	src := filepath.Join(h.mountPoint, rel)
+	if err := unix.Mount(src, fdPath(d), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s on %s: %w", src, dest, err)
+	}
+	d2, err := openInRoot(m.root, dest, false)
+	if err != nil {
+		return err
+	}
+	defer d2.Close()
+	if err := unix.Mount("", fdPath(d2), "", unix.MS_BIND|unix.MS_REMOUNT|flags, ""); err != nil {
+		return fmt.Errorf("remount %s: %w", dest, err)
+	}
+	return nil
+}

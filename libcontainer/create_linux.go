@@ -1,0 +1,462 @@
+package libcontainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/husk-runtime/husk/cgroups"
+	"github.com/husk-runtime/husk/seccomp"
+)
+
+// CreateOpts are the create/run flags.
+type CreateOpts struct {
+	Root          string
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	NoPivot       bool
+	NoNewKeyring  bool
+	PreserveFds   int
+	// Stdio for the container's process; nil means the caller's own.
+	Stdin, Stdout, Stderr *os.File
+}
+
+// initConfig is everything the Go init needs; it is sent as the first JSON message.
+type initConfig struct {
+	ID           string          `json:"id"`
+	Spec         *specs.Spec     `json:"spec"`
+	Rootfs       string          `json:"rootfs"`
+	Bundle       string          `json:"bundle"`
+	NoPivot      bool            `json:"no_pivot,omitempty"`
+	NoNewKeyring bool            `json:"no_new_keyring,omitempty"`
+	Console      bool            `json:"console,omitempty"`
+	KeepFds      int             `json:"keep_fds"` // fds 3..3+KeepFds-1 reach the workload
+	Env          []string        `json:"env"`
+	Hooks        bool            `json:"hooks,omitempty"` // the parent runs prestart/createRuntime hooks
+	Seccomp      *seccomp.Filter `json:"seccomp,omitempty"`
+	Debug        bool            `json:"debug,omitempty"`
+}
+
+// Create builds the container up to the point where its init waits on exec.fifo.
+func Create(opts CreateOpts) (c *Container, err error) {
+	t := newPhaseTimer("create")
+	if err := ValidateID(opts.ID); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(opts.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", opts.Bundle, err)
+	}
+	spec, rootfs, err := LoadSpec(bundle)
+	if err != nil {
+		return nil, err
+	}
+	filter, warnings, err := seccomp.Compile(spec.Linux.Seccomp)
+	if err != nil {
+		return nil, fmt.Errorf("linux.seccomp: %w", err)
+	}
+	for _, w := range warnings {
+		slog.Warn(w)
+	}
+	t.phase("load config")
+
+	if err := os.MkdirAll(opts.Root, 0o700); err != nil {
+		return nil, fmt.Errorf("create state root %s: %w", opts.Root, err)
+	}
+	dir := filepath.Join(opts.Root, opts.ID)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container with id %s already exists", opts.ID)
+		}
+		return nil, fmt.Errorf("create state dir %s: %w", dir, err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	c = &Container{Root: opts.Root, Dir: dir, lock: lock, State: &State{
+		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, Config: spec,
+	}}
+	p := &parent{c: c, opts: opts, spec: spec, filter: filter, t: t}
+	defer func() {
+		if err != nil {
+			p.abort()
+			c.Close()
+			c = nil
+		}
+	}()
+	if err := p.run(); err != nil {
+		return nil, err
+	}
+	t.done()
+	return c, nil
+}
+
+// parent drives one init from spawn to "ready".
+type parent struct {
+	c      *Container
+	opts   CreateOpts
+	spec   *specs.Spec
+	filter *seccomp.Filter
+	t      *phaseTimer
+
+	cmd     *exec.Cmd
+	sock    *os.File
+	initPid int
+	cgroup  cgroups.Manager
+}
+
+func (p *parent) run() error {
+	fifo := filepath.Join(p.c.Dir, fifoName)
+	if err := unix.Mkfifo(fifo, 0o622); err != nil {
+		return fmt.Errorf("mkfifo %s: %w", fifo, err)
+	}
+	cg, err := cgroups.New(p.spec.Linux.CgroupsPath, p.c.State.ID)
+	if err != nil {
+		return fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
+	p.cgroup = cg
+	if err := p.spawn(fifo); err != nil {
+		return err
+	}
+	p.t.phase("spawn init")
+	if err := p.bootstrap(); err != nil {
+		return err
+	}
+	p.t.phase("namespaces")
+	st, _, err := procStartTime(p.initPid)
+	if err != nil {
+		return fmt.Errorf("read start time of init %d: %w", p.initPid, err)
+	}
+	p.c.State.InitPid = p.initPid
+	p.c.State.InitStartTime = st
+	p.c.State.CgroupPaths = p.cgroup.Paths()
+	p.c.State.NamespacePaths = namespacePaths(p.initPid, p.spec.Linux.Namespaces)
+	if err := p.configure(); err != nil {
+		return err
+	}
+	p.sock.Close()
+	p.c.State.Created = time.Now().UTC()
+	if err := saveState(p.c.Dir, p.c.State); err != nil {
+		return err
+	}
+	if p.opts.PidFile != "" {
+		if err := writePidFile(p.opts.PidFile, p.initPid); err != nil {
+			return err
+		}
+	}
+	p.t.phase("save state")
+	return nil
+}
+
+// spawn starts `husk init` with the socket, the fifo and the console socket as extra fds.
+func (p *parent) spawn(fifo string) error {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("socketpair: %w", err)
+	}
+	p.sock = os.NewFile(uintptr(fds[0]), "init-sock")
+	child := os.NewFile(uintptr(fds[1]), "init-sock-child")
+	defer child.Close()
+
+	fifoFd, err := os.OpenFile(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", fifo, err)
+	}
+	defer fifoFd.Close()
+
+	exe, err := selfExe()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, "init")
+	cmd.Args[0] = "husk"
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(p.opts.Stdin, os.Stdin), orStd(p.opts.Stdout, os.Stdout), orStd(p.opts.Stderr, os.Stderr)
+
+	// fds 3.. are the caller's LISTEN_FDS and --preserve-fds, at the numbers they had; the
+	// init's own fds come after them.
+	listen := listenFds()
+	keep := listen + p.opts.PreserveFds
+	for i := 0; i < keep; i++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
+	}
+	sockFd := 3 + len(cmd.ExtraFiles)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, child, fifoFd)
+	env := []string{
+		"_HUSK_INITPIPE=" + strconv.Itoa(sockFd),
+		"_HUSK_FIFOFD=" + strconv.Itoa(sockFd+1),
+		// Go reads the cgroup's CPU limit files at start to size GOMAXPROCS; a fixed value
+		// keeps those files from being opened inside the container.
+		"GOMAXPROCS=1",
+		"GODEBUG=updatemaxprocs=0",
+	}
+	if p.opts.ConsoleSocket != "" {
+		conn, err := net.Dial("unix", p.opts.ConsoleSocket)
+		if err != nil {
+			return fmt.Errorf("connect to --console-socket %s: %w", p.opts.ConsoleSocket, err)
+		}
+		f, err := conn.(*net.UnixConn).File()
+		conn.Close()
+		if err != nil {
+			return fmt.Errorf("console socket fd: %w", err)
+		}
+		defer f.Close()
+		env = append(env, "_HUSK_CONSOLE="+strconv.Itoa(3+len(cmd.ExtraFiles)))
+		cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+	} else if p.spec.Process.Terminal {
+		return errors.New("process.terminal is true but no --console-socket was given")
+	}
+	cmd.Env = env
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start init %s: %w", exe, err)
+	}
+	p.cmd = cmd
+	p.initPid = cmd.Process.Pid
+	// Move the init into its cgroup before it creates a cgroup namespace or allocates much.
+	if err := p.cgroup.Apply(cmd.Process.Pid); err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	if r := p.spec.Linux.Resources; r != nil {
+		if err := p.cgroup.Set(r); err != nil {
+			return fmt.Errorf("linux.resources: %w", err)
+		}
+	}
+	if adj := p.spec.Process.OOMScoreAdj; adj != nil {
+		path := fmt.Sprintf("/proc/%d/oom_score_adj", cmd.Process.Pid)
+		if err := os.WriteFile(path, []byte(strconv.Itoa(*adj)), 0); err != nil {
+			return fmt.Errorf("process.oomScoreAdj: write %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+func orStd(f, def *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return def
+}
+
+// bootstrap sends nsenter its namespace orders and answers its requests until the init's pid
+// is known.
+func (p *parent) bootstrap() error {
+	var b strings.Builder
+	var clone uintptr
+	// Joins in the order the kernel needs: the user namespace first, so that the others are
+	// joined with the capabilities it gives; the mount namespace last, since it changes paths.
+	order := []specs.LinuxNamespaceType{specs.UserNamespace, specs.IPCNamespace, specs.UTSNamespace,
+		specs.NetworkNamespace, specs.PIDNamespace, specs.CgroupNamespace, specs.TimeNamespace, specs.MountNamespace}
+	for _, typ := range order {
+		for _, ns := range p.spec.Linux.Namespaces {
+			if ns.Type != typ {
+				continue
+			}
+			if ns.Path == "" {
+				clone |= nsFlags[typ]
+			} else {
+				fmt.Fprintf(&b, "join %d %s\n", nsFlags[typ], ns.Path)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "clone %d\n", clone)
+	for clock, off := range p.spec.Linux.TimeOffsets {
+		fmt.Fprintf(&b, "timeoffset %s %d %d\n", clock, off.Secs, off.Nanosecs)
+	}
+	if err := writeFrame(p.sock, []byte(b.String())); err != nil {
+		return fmt.Errorf("send bootstrap to init: %w", err)
+	}
+	for {
+		m, err := readMsg(p.sock)
+		if err != nil {
+			return fmt.Errorf("read from init: %w", err)
+		}
+		switch m.Type {
+		case msgUsermap:
+			if err := writeIDMaps(m.Pid, p.spec.Linux); err != nil {
+				return err
+			}
+			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
+				return fmt.Errorf("send to init: %w", err)
+			}
+		case msgPid:
+			if m.Pid != p.cmd.Process.Pid {
+				// The first process only forked the init and exits; reap it.
+				if err := p.cmd.Wait(); err != nil {
+					return fmt.Errorf("init's first stage: %w", err)
+				}
+				p.cmd = nil
+			}
+			p.initPid = m.Pid
+			return nil
+		case msgError:
+			return errors.New(m.Msg)
+		default:
+			return fmt.Errorf("unexpected message %q from init", m.Type)
+		}
+	}
+}
+
+// configure sends the init its configuration and serves it until it reports ready.
+func (p *parent) configure() error {
+	spec := p.spec
+	hooks := spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0) //nolint:staticcheck // prestart is deprecated but still honoured
+	cfg := initConfig{
+		ID: p.c.State.ID, Spec: spec, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
+		NoPivot: p.opts.NoPivot, NoNewKeyring: p.opts.NoNewKeyring,
+		Console: p.opts.ConsoleSocket != "", KeepFds: listenFds() + p.opts.PreserveFds,
+		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter,
+		Debug: slog.Default().Enabled(context.Background(), slog.LevelDebug),
+	}
+	if err := writeJSON(p.sock, cfg); err != nil {
+		return fmt.Errorf("send config to init: %w", err)
+	}
+	for {
+		m, err := readMsg(p.sock)
+		if err != nil {
+			return fmt.Errorf("read from init: %w", err)
+		}
+		switch m.Type {
+		case msgHooks:
+			st := p.c.ociStateWith(Creating, p.initPid)
+			if err := runHooks("prestart", spec.Hooks.Prestart, st); err != nil { //nolint:staticcheck
+				return err
+			}
+			if err := runHooks("createRuntime", spec.Hooks.CreateRuntime, st); err != nil {
+				return err
+			}
+			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
+				return fmt.Errorf("send to init: %w", err)
+			}
+		case msgReady:
+			p.t.merge(m.Msg)
+			return nil
+		case msgError:
+			return errors.New(m.Msg)
+		default:
+			return fmt.Errorf("unexpected message %q from init", m.Type)
+		}
+	}
+}
+
+// abort undoes a failed create: kill the init, remove its cgroup and the state dir.
+func (p *parent) abort() {
+	if p.sock != nil {
+		p.sock.Close()
+	}
+	if p.initPid > 0 {
+		unix.Kill(p.initPid, unix.SIGKILL)
+		waitGone(p.initPid, 2*time.Second)
+	}
+	if p.cmd != nil {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+	}
+	if p.cgroup != nil {
+		p.cgroup.Kill(unix.SIGKILL)
+		if err := p.cgroup.Destroy(); err != nil {
+			slog.Warn("remove cgroup of failed container", "id", p.c.State.ID, "error", err)
+		}
+	}
+	os.RemoveAll(p.c.Dir)
+}
+
+func writeIDMaps(pid int, l *specs.Linux) error {
+	write := func(file string, maps []specs.LinuxIDMapping) error {
+		var b strings.Builder
+		for _, m := range maps {
+			fmt.Fprintf(&b, "%d %d %d\n", m.ContainerID, m.HostID, m.Size)
+		}
+		path := fmt.Sprintf("/proc/%d/%s", pid, file)
+		if err := os.WriteFile(path, []byte(b.String()), 0); err != nil {
+			return fmt.Errorf("linux.%s: write %s: %w", map[string]string{"uid_map": "uidMappings", "gid_map": "gidMappings"}[file], path, err)
+		}
+		return nil
+	}
+	if err := write("uid_map", l.UIDMappings); err != nil {
+		return err
+	}
+	return write("gid_map", l.GIDMappings)
+}
+
+func namespacePaths(pid int, nss []specs.LinuxNamespace) map[string]string {
+	names := map[specs.LinuxNamespaceType]string{
+		specs.PIDNamespace: "pid", specs.NetworkNamespace: "net", specs.MountNamespace: "mnt",
+		specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.UserNamespace: "user",
+		specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
+	}
+	out := map[string]string{}
+	for _, ns := range nss {
+		out[string(ns.Type)] = fmt.Sprintf("/proc/%d/ns/%s", pid, names[ns.Type])
+	}
+	return out
+}
+
+// listenFds is the number of socket-activation fds passed to husk itself (LISTEN_FDS for our
+// pid), which are handed on to the container as runc does.
+func listenFds() int {
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) {
+		return 0
+	}
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// processEnv is the workload's environment: the spec's, plus LISTEN_FDS/LISTEN_PID when fds
+// were passed by socket activation.
+func processEnv(env []string) []string {
+	out := append([]string{}, env...)
+	if n := listenFds(); n > 0 {
+		out = append(out, "LISTEN_FDS="+strconv.Itoa(n), "LISTEN_PID=1")
+	}
+	return out
+}
+
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("--pid-file %s: %w", path, err)
+	}
+	if err := writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("--pid-file: %w", err)
+	}
+	return nil
+}
+
+// waitGone waits until pid no longer exists or is a zombie.
+func waitGone(pid int, timeout time.Duration) bool {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return true // already gone
+	}
+	defer unix.Close(fd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	deadline := time.Now().Add(timeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		n, err := unix.Poll(fds, int(left/time.Millisecond)+1)
+		if err == unix.EINTR {
+			continue
+		}
+		return err == nil && n > 0
+	}
+}

@@ -1,0 +1,248 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/husk-runtime/husk/capabilities"
+	"github.com/husk-runtime/husk/seccomp"
+)
+
+// Init is `husk init`: the container's first process, already inside its namespaces (see
+// nsenter/), until it execs the workload. It only returns after sending an error to the parent.
+func Init() {
+	// capset(2), prctl(2) and seccomp(2) act on the calling thread: everything up to execve
+	// must happen on this one.
+	runtime.LockOSThread()
+	sockFd, err := strconv.Atoi(os.Getenv("_HUSK_INITPIPE"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "husk init: must be started by husk itself")
+		os.Exit(1)
+	}
+	sock := os.NewFile(uintptr(sockFd), "init-sock")
+	if err := runInit(sock); err != nil {
+		writeJSON(sock, syncMsg{Type: msgError, Msg: err.Error()})
+	}
+	os.Exit(1)
+}
+
+func envFd(name string) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return -1, nil
+	}
+	fd, err := strconv.Atoi(v)
+	if err != nil {
+		return -1, fmt.Errorf("bad %s=%q", name, v)
+	}
+	return fd, nil
+}
+
+func runInit(sock *os.File) error {
+	unix.CloseOnExec(int(sock.Fd()))
+	fifoFd, err := envFd("_HUSK_FIFOFD")
+	if err != nil {
+		return err
+	}
+	consoleFd, err := envFd("_HUSK_CONSOLE")
+	if err != nil {
+		return err
+	}
+	if fifoFd >= 0 {
+		unix.CloseOnExec(fifoFd)
+	}
+	if consoleFd >= 0 {
+		unix.CloseOnExec(consoleFd)
+	}
+	os.Clearenv()
+
+	data, err := readFrame(sock)
+	if err != nil {
+		return fmt.Errorf("read config from parent: %w", err)
+	}
+	var cfg initConfig
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return fmt.Errorf("decode config from parent: %w", err)
+	}
+	t := &initTimer{enabled: cfg.Debug}
+	t.phase("")
+	spec := cfg.Spec
+	caps, warnings, err := capabilities.New(spec.Process.Capabilities)
+	if err != nil {
+		return fmt.Errorf("process.capabilities: %w", err)
+	}
+	_ = warnings // the parent validated the same set and logged these
+
+	if err := setupRootfs(&cfg, sock, t); err != nil {
+		return err
+	}
+	if err := setupUTS(spec); err != nil {
+		return err
+	}
+	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
+		return err
+	}
+	if cfg.Console {
+		if err := setupConsole(consoleFd, spec.Process.ConsoleSize); err != nil {
+			return err
+		}
+	} else if _, err := unix.Setsid(); err != nil {
+		return fmt.Errorf("setsid: %w", err)
+	}
+	t.phase("console")
+	if !cfg.NoNewKeyring {
+		if err := joinSessionKeyring(cfg.ID); err != nil {
+			return err
+		}
+	}
+	if err := setupProcessAttrs(spec.Process); err != nil {
+		return err
+	}
+	if err := applyPersonality(spec.Linux.Personality); err != nil {
+		return err
+	}
+	if spec.Process.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("process.noNewPrivileges: prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+		}
+	}
+	// Without no_new_privs the kernel only lets us load a filter while we hold CAP_SYS_ADMIN,
+	// so it goes on before the user and capabilities change; with it, as late as possible so
+	// that fewer of our own syscalls pass through it.
+	var listenerFd = -1
+	if !spec.Process.NoNewPrivileges {
+		if listenerFd, err = loadSeccomp(cfg.Seccomp); err != nil {
+			return err
+		}
+	}
+	if err := caps.ApplyBounding(); err != nil {
+		return fmt.Errorf("process.capabilities.bounding: %w", err)
+	}
+	if err := setupUser(spec.Process, cfg.Env); err != nil {
+		return err
+	}
+	if err := unix.Chdir(spec.Process.Cwd); err != nil {
+		return fmt.Errorf("process.cwd: chdir %s: %w", spec.Process.Cwd, err)
+	}
+	if err := caps.ApplyCaps(); err != nil {
+		return fmt.Errorf("process.capabilities: %w", err)
+	}
+	if spec.Process.NoNewPrivileges {
+		if listenerFd, err = loadSeccomp(cfg.Seccomp); err != nil {
+			return err
+		}
+	}
+	if listenerFd >= 0 {
+		if err := sendSeccompListener(&cfg, listenerFd); err != nil {
+			return err
+		}
+	}
+	t.phase("process")
+	env := withHome(cfg.Env, spec.Process.User.UID)
+	path, err := lookPath(spec.Process.Args[0], env)
+	if err != nil {
+		return err
+	}
+	// Only stdio and the kept fds (LISTEN_FDS, --preserve-fds) may reach the workload.
+	if err := unix.CloseRange(uint(3+cfg.KeepFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close_range: %w", err)
+	}
+	if err := writeJSON(sock, syncMsg{Type: msgReady, Msg: t.b.String()}); err != nil {
+		return fmt.Errorf("report ready to parent: %w", err)
+	}
+	sock.Close()
+
+	// Block until `husk start` opens the fifo for reading.
+	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fifoFd), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return reportLate(fmt.Errorf("open exec fifo: %w", err))
+	}
+	if _, err := fifo.Write([]byte{0}); err != nil {
+		return reportLate(fmt.Errorf("write exec fifo: %w", err))
+	}
+	fifo.Close()
+	unix.Close(fifoFd)
+
+	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
+		st := OCIState{OCIVersion: specs.Version, ID: cfg.ID, Pid: os.Getpid(), Status: Created,
+			Bundle: cfg.Bundle, Annotations: spec.Annotations}
+		if err := runHooks("startContainer", spec.Hooks.StartContainer, st); err != nil {
+			return reportLate(err)
+		}
+	}
+	if err := applyExecAffinity(spec.Process.ExecCPUAffinity); err != nil {
+		return reportLate(err)
+	}
+	if err := unix.Exec(path, spec.Process.Args, env); err != nil {
+		return reportLate(fmt.Errorf("exec %s: %w", spec.Process.Args[0], err))
+	}
+	return nil
+}
+
+// reportLate prints errors that happen after the parent has gone (after `start`): the only
+// place left to say them is the container's stderr.
+func reportLate(err error) error {
+	fmt.Fprintf(os.Stderr, "husk init: %v\n", err)
+	os.Exit(127)
+	return err
+}
+
+func setupUTS(spec *specs.Spec) error {
+	if spec.Hostname != "" {
+		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+			return fmt.Errorf("hostname: sethostname %q: %w", spec.Hostname, err)
+		}
+	}
+	if spec.Domainname != "" {
+		if err := unix.Setdomainname([]byte(spec.Domainname)); err != nil {
+			return fmt.Errorf("domainname: setdomainname %q: %w", spec.Domainname, err)
+		}
+	}
+	return nil
+}
+
+func loadSeccomp(f *seccomp.Filter) (int, error) {
+	if f == nil {
+		return -1, nil
+	}
+	fd, err := seccomp.Load(f)
+	if err != nil {
+		return -1, fmt.Errorf("linux.seccomp: %w", err)
+	}
+	return fd, nil
+}
+
+func sendSeccompListener(cfg *initConfig, fd int) error {
+	sc := cfg.Spec.Linux.Seccomp
+	state, err := json.Marshal(specs.ContainerProcessState{
+		Version: specs.Version,
+		Fds:     []string{specs.SeccompFdName},
+		Pid:     os.Getpid(),
+		State: specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreating,
+			Pid: os.Getpid(), Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations},
+		Metadata: sc.ListenerMetadata,
+	})
+	if err != nil {
+		return err
+	}
+	if err := seccomp.SendListener(sc.ListenerPath, fd, state, sc.ListenerMetadata); err != nil {
+		return fmt.Errorf("linux.seccomp.listenerPath %s: %w", sc.ListenerPath, err)
+	}
+	unix.Close(fd)
+	return nil
+}
+
+func joinSessionKeyring(id string) error {
+	_, err := unix.KeyctlJoinSessionKeyring("_ses." + id)
+	if err != nil && !errors.Is(err, unix.ENOSYS) {
+		return fmt.Errorf("join session keyring: %w", err)
+	}
+	return nil
+}

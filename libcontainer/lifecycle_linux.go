@@ -1,0 +1,115 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/husk-runtime/husk/cgroups"
+)
+
+// Start lets a created container's init exec the workload and runs the poststart hooks.
+func (c *Container) Start() error {
+	switch st := c.Status(); st {
+	case Created:
+	case Stopped:
+		return fmt.Errorf("cannot start a container that has stopped")
+	default:
+		return fmt.Errorf("cannot start an already %s container", st)
+	}
+	fifo := filepath.Join(c.Dir, fifoName)
+	f, err := os.OpenFile(fifo, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", fifo, err)
+	}
+	defer f.Close()
+	pidfd, err := unix.PidfdOpen(c.State.InitPid, 0)
+	if err != nil {
+		return fmt.Errorf("container %s not running: init %d: %w", c.State.ID, c.State.InitPid, err)
+	}
+	defer unix.Close(pidfd)
+	// Wait for the init's byte, or for the init to die (then nobody will ever write).
+	fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("poll exec fifo: %w", err)
+		}
+		if fds[0].Revents&unix.POLLIN != 0 {
+			break
+		}
+		if fds[1].Revents != 0 {
+			return fmt.Errorf("container %s init exited before start", c.State.ID)
+		}
+	}
+	var b [1]byte
+	if n, err := unix.Read(int(f.Fd()), b[:]); n != 1 {
+		return fmt.Errorf("read exec fifo: %v", err)
+	}
+	if err := os.Remove(fifo); err != nil {
+		return fmt.Errorf("remove %s: %w", fifo, err)
+	}
+	if h := c.State.Config.Hooks; h != nil && len(h.Poststart) > 0 {
+		if err := runHooks("poststart", h.Poststart, c.ociStateWith(Running, c.State.InitPid)); err != nil {
+			// The runtime-spec: a failing poststart hook is a warning; the container runs on.
+			slog.Warn(err.Error())
+		}
+	}
+	return nil
+}
+
+// Destroy removes a container: kills what is left of it (only with force when it runs),
+// removes its cgroup, runs the poststop hooks and deletes its state.
+func (c *Container) Destroy(force bool) error {
+	status := c.Status()
+	if (status == Running || status == Paused) && !force {
+		return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.State.ID, status)
+	}
+	var cg cgroups.Manager
+	if len(c.State.CgroupPaths) > 0 {
+		m, err := cgroups.Load(c.State.CgroupPaths)
+		if err != nil {
+			return fmt.Errorf("delete %s: cgroup: %w", c.State.ID, err)
+		}
+		cg = m
+	}
+	if status != Stopped {
+		if err := unix.Kill(c.State.InitPid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("kill init %d: %w", c.State.InitPid, err)
+		}
+		if status == Paused && cg != nil {
+			cg.Thaw()
+		}
+		if !waitGone(c.State.InitPid, 10*time.Second) {
+			return fmt.Errorf("delete %s: init %d did not exit after SIGKILL", c.State.ID, c.State.InitPid)
+		}
+	}
+	if cg != nil && cg.Exists() {
+		// Without a pid namespace the init's children survive it.
+		if pids, err := cg.Pids(); err == nil && len(pids) > 0 {
+			if err := cg.Kill(unix.SIGKILL); err != nil {
+				return fmt.Errorf("delete %s: kill remaining processes: %w", c.State.ID, err)
+			}
+		}
+		if err := cg.Destroy(); err != nil {
+			return fmt.Errorf("delete %s: %w", c.State.ID, err)
+		}
+	}
+	if h := c.State.Config.Hooks; h != nil && len(h.Poststop) > 0 {
+		if err := runHooks("poststop", h.Poststop, c.ociStateWith(Stopped, 0)); err != nil {
+			slog.Warn(err.Error())
+		}
+	}
+	if err := os.RemoveAll(c.Dir); err != nil {
+		return fmt.Errorf("remove state dir %s: %w", c.Dir, err)
+	}
+	return nil
+}

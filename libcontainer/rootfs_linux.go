@@ -1,0 +1,334 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// setupRootfs builds the container's filesystem view in its mount namespace and switches root
+// into it. Every destination is resolved inside the rootfs without following symlinks out, and
+// mounted through an O_PATH fd of the resolved directory, so nothing the rootfs contains can
+// redirect a mount onto the host.
+func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
+	spec := cfg.Spec
+	rootfs := cfg.Rootfs
+	// Nothing mounted from here on may propagate back to the host.
+	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
+	if p, ok := propagationOpts[spec.Linux.RootfsPropagation]; ok {
+		prop = p
+	}
+	if err := unix.Mount("", "/", "", prop, ""); err != nil {
+		return fmt.Errorf("linux.rootfsPropagation: make / %s: %w", spec.Linux.RootfsPropagation, err)
+	}
+	// pivot_root refuses a new root whose parent mount is shared.
+	if err := makeParentMountPrivate(rootfs); err != nil {
+		return err
+	}
+	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind mount rootfs %s: %w", rootfs, err)
+	}
+	root, err := os.OpenFile(rootfs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open rootfs %s: %w", rootfs, err)
+	}
+	defer root.Close()
+
+	m := &mounter{root: root, rootfs: rootfs, bundle: cfg.Bundle, cgroupNS: hasNewNamespace(spec, specs.CgroupNamespace),
+		userNS: hasNamespace(spec, specs.UserNamespace)}
+	for i := range spec.Mounts {
+		if err := m.mount(&spec.Mounts[i]); err != nil {
+			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, spec.Mounts[i].Source, spec.Mounts[i].Destination, err)
+		}
+	}
+	t.phase("mounts")
+	if !devIsBindMounted(spec.Mounts) {
+		if err := m.setupDev(spec.Linux.Devices); err != nil {
+			return err
+		}
+	} else if len(spec.Linux.Devices) > 0 {
+		if err := m.createDevices(spec.Linux.Devices); err != nil {
+			return err
+		}
+	}
+	t.phase("devices")
+
+	if cfg.Hooks {
+		if err := writeJSON(sock, syncMsg{Type: msgHooks}); err != nil {
+			return fmt.Errorf("ask parent to run hooks: %w", err)
+		}
+		msg, err := readMsg(sock)
+		if err != nil {
+			return fmt.Errorf("wait for parent's hooks: %w", err)
+		}
+		if msg.Type != msgResume {
+			return fmt.Errorf("unexpected message %q while waiting for hooks", msg.Type)
+		}
+	}
+	if spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0 {
+		st := OCIState{OCIVersion: specs.Version, ID: cfg.ID, Pid: os.Getpid(), Status: Creating,
+			Bundle: cfg.Bundle, Rootfs: rootfs, Annotations: spec.Annotations}
+		if err := runHooks("createContainer", spec.Hooks.CreateContainer, st); err != nil {
+			return err
+		}
+	}
+
+	if cfg.NoPivot {
+		err = moveRoot(rootfs)
+	} else {
+		err = pivotRoot(rootfs)
+	}
+	if err != nil {
+		return err
+	}
+	t.phase("pivot_root")
+	if spec.Linux.RootfsPropagation != "" {
+		if err := unix.Mount("", "/", "", propagationOpts[spec.Linux.RootfsPropagation], ""); err != nil {
+			return fmt.Errorf("linux.rootfsPropagation: %w", err)
+		}
+	}
+	for _, p := range spec.Linux.ReadonlyPaths {
+		if err := readonlyPath(p); err != nil {
+			return fmt.Errorf("linux.readonlyPaths %s: %w", p, err)
+		}
+	}
+	if err := maskPaths(spec.Linux.MaskedPaths); err != nil {
+		return err
+	}
+	if spec.Root.Readonly {
+		if err := remountReadonly("/"); err != nil {
+			return fmt.Errorf("root.readonly: %w", err)
+		}
+	}
+	t.phase("finish rootfs")
+	return nil
+}
+
+func hasNamespace(spec *specs.Spec, typ specs.LinuxNamespaceType) bool {
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
+func hasNewNamespace(spec *specs.Spec, typ specs.LinuxNamespaceType) bool {
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == typ && ns.Path == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// makeParentMountPrivate makes the mount that contains rootfs private when it is shared.
+func makeParentMountPrivate(rootfs string) error {
+	mp, err := mountPointOf(rootfs)
+	if err != nil {
+		return err
+	}
+	if err := unix.Mount("", mp, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", mp, err)
+	}
+	return nil
+}
+
+// mountPointOf finds the mount point that holds path by walking up while the device stays
+// the same; a bind mount inside one filesystem is found through mountinfo instead.
+func mountPointOf(path string) (string, error) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return "", err
+	}
+	best := "/"
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		mp := unescapeMountPath(f[4])
+		if (path == mp || strings.HasPrefix(path, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
+			best = mp
+		}
+	}
+	return best, nil
+}
+
+func unescapeMountPath(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// pivotRoot switches to rootfs without needing a directory for the old root: pivot_root(".",
+// ".") stacks the old root under the new one, and it is then detached.
+func pivotRoot(rootfs string) error {
+	oldroot, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /: %w", err)
+	}
+	defer unix.Close(oldroot)
+	newroot, err := unix.Open(rootfs, unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open rootfs %s: %w", rootfs, err)
+	}
+	defer unix.Close(newroot)
+	if err := unix.Fchdir(newroot); err != nil {
+		return fmt.Errorf("chdir to rootfs: %w", err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root %s: %w", rootfs, err)
+	}
+	if err := unix.Fchdir(oldroot); err != nil {
+		return fmt.Errorf("chdir to old root: %w", err)
+	}
+	// Keep the unmount of the old root from propagating to the host.
+	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make old root rslave: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("unmount old root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir /: %w", err)
+	}
+	return nil
+}
+
+// moveRoot is --no-pivot: move the rootfs over / and chroot into it.
+func moveRoot(rootfs string) error {
+	if err := unix.Chdir(rootfs); err != nil {
+		return fmt.Errorf("chdir %s: %w", rootfs, err)
+	}
+	if err := unix.Mount(rootfs, "/", "", unix.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move rootfs %s to /: %w", rootfs, err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("chroot: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir /: %w", err)
+	}
+	return nil
+}
+
+// remountReadonly makes the mount at path read-only, keeping the flags the kernel locks.
+func remountReadonly(path string) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return fmt.Errorf("statfs %s: %w", path, err)
+	}
+	flags := uintptr(unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY) | lockedFlags(st.Flags)
+	if err := unix.Mount("", path, "", flags, ""); err != nil {
+		return fmt.Errorf("remount %s read-only: %w", path, err)
+	}
+	return nil
+}
+
+// lockedFlags maps statfs flags to the MS_ flags that must be repeated on a bind remount: in a
+// user namespace the kernel refuses to clear them.
+func lockedFlags(f int64) uintptr {
+	var out uintptr
+	for st, ms := range map[int64]uintptr{
+		unix.ST_NOSUID: unix.MS_NOSUID, unix.ST_NODEV: unix.MS_NODEV, unix.ST_NOEXEC: unix.MS_NOEXEC,
+		unix.ST_NOATIME: unix.MS_NOATIME, unix.ST_NODIRATIME: unix.MS_NODIRATIME, unix.ST_RELATIME: unix.MS_RELATIME,
+		unix.ST_RDONLY: unix.MS_RDONLY,
+	} {
+		if f&st != 0 {
+			out |= ms
+		}
+	}
+	return out
+}
+
+func readonlyPath(path string) error {
+	if err := unix.Mount(path, path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return fmt.Errorf("bind %s: %w", path, err)
+	}
+	return remountReadonly(path)
+}
+
+// maskPaths hides each path: files under a bind of a verified /dev/null, directories under an
+// empty read-only tmpfs. The /dev/null used is checked to be the real character device 1:3, so a
+// rootfs cannot swap in something else (CVE-2025-31133).
+func maskPaths(paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	null, err := os.OpenFile("/dev/null", unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return fmt.Errorf("linux.maskedPaths: open /dev/null: %w", err)
+	}
+	defer null.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(null.Fd()), &st); err != nil {
+		return fmt.Errorf("linux.maskedPaths: stat /dev/null: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 1 || unix.Minor(st.Rdev) != 3 {
+		return errors.New("linux.maskedPaths: /dev/null in the container is not the null device (char 1:3)")
+	}
+	nullPath := "/proc/self/fd/" + strconv.Itoa(int(null.Fd()))
+	for _, p := range paths {
+		err := unix.Mount(nullPath, p, "", unix.MS_BIND, "")
+		if errors.Is(err, unix.ENOTDIR) {
+			err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "size=0k")
+		}
+		if err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("linux.maskedPaths %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// fdPath names an open fd so mount(2) acts on exactly the file it refers to.
+func fdPath(f *os.File) string {
+	return "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+}
+
+// openInRoot resolves path inside the rootfs, creating it (a directory, or an empty file when
+// file is true) when missing.
+func openInRoot(root *os.File, path string, file bool) (*os.File, error) {
+	f, err := pathrs.OpenatInRoot(root, path)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return f, err
+	}
+	if !file {
+		return pathrs.MkdirAllHandle(root, path, 0o755)
+	}
+	dir, err := pathrs.MkdirAllHandle(root, filepath.Dir(path), 0o755)
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	fd, err := unix.Openat(int(dir.Fd()), filepath.Base(path), unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_RDONLY, 0o644)
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	if err == nil {
+		unix.Close(fd)
+	}
+	return pathrs.OpenatInRoot(root, path)
+}

@@ -1,0 +1,143 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Status values, as runc reports them.
+const (
+	Creating = "creating"
+	Created  = "created"
+	Running  = "running"
+	Paused   = "paused"
+	Stopped  = "stopped"
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// State is what husk keeps of a container in <root>/<id>/state.json. The status is not stored:
+// it is derived from the host each time (see Container.Status).
+type State struct {
+	ID            string            `json:"id"`
+	InitPid       int               `json:"init_pid"`
+	InitStartTime uint64            `json:"init_start_time"`
+	Bundle        string            `json:"bundle"`
+	Rootfs        string            `json:"rootfs"`
+	Created       time.Time         `json:"created"`
+	CgroupPaths   map[string]string `json:"cgroup_paths,omitempty"`
+	Config        *specs.Spec       `json:"config"`
+	// NamespacePaths are the init's namespaces (/proc/<pid>/ns/<kind>), for exec and for other
+	// containers that join them.
+	NamespacePaths map[string]string `json:"namespace_paths,omitempty"`
+}
+
+// ErrNotExist is returned when no container has the id.
+var ErrNotExist = errors.New("container does not exist")
+
+func saveState(dir string, st *State) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	return writeFileAtomic(filepath.Join(dir, stateFile), data, 0o600)
+}
+
+// writeFileAtomic writes to a temp file in the same directory, fsyncs it and renames it over
+// path, so a reader sees the old file or the new one and never a torn one.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("create temp file for %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("fsync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", tmp, path, err)
+	}
+	return nil
+}
+
+func loadState(dir string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return nil, err
+	}
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", filepath.Join(dir, stateFile), err)
+	}
+	return &st, nil
+}
+
+// procStartTime returns field 22 of /proc/<pid>/stat (start time in clock ticks) and whether
+// the process is a zombie. It tells a live init apart from a new process that reused its pid.
+func procStartTime(pid int) (uint64, bool, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false, err
+	}
+	// The command name may contain spaces and parentheses: fields start after the last ')'.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, false, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	fields := strings.Fields(s[i+1:])
+	if len(fields) < 20 {
+		return 0, false, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(fields))
+	}
+	start, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("parse /proc/%d/stat start time: %w", pid, err)
+	}
+	return start, fields[0] == "Z" || fields[0] == "X", nil
+}
+
+// lockDir takes an exclusive flock on a container directory. Every operation on one container
+// holds it, so create/start/kill/delete of the same id never interleave.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return f, nil
+}

@@ -1,0 +1,98 @@
+package libcontainer
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestStateRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	st := &State{ID: "x", InitPid: 42, InitStartTime: 7, Bundle: "/b", Rootfs: "/b/rootfs",
+		Created: time.Unix(1, 2).UTC(), CgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/x"}, Config: DefaultSpec()}
+	if err := saveState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	got, err := loadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != "x" || got.InitPid != 42 || got.InitStartTime != 7 || !got.Created.Equal(st.Created) ||
+		got.CgroupPaths["memory"] != st.CgroupPaths["memory"] || got.Config.Hostname != "husk" {
+		t.Fatalf("round trip changed the state: %+v", got)
+	}
+	// No temp files are left next to it.
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("want only state.json, found %d entries", len(entries))
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, stateFile)); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state.json mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestLoadStateGarbage(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, stateFile), []byte("{not json"), 0o600)
+	if _, err := loadState(dir); err == nil {
+		t.Fatal("garbage state.json was accepted")
+	}
+}
+
+func TestProcStartTime(t *testing.T) {
+	st, zombie, err := procStartTime(os.Getpid())
+	if err != nil || st == 0 || zombie {
+		t.Fatalf("procStartTime(self) = %d, %v, %v", st, zombie, err)
+	}
+	if _, _, err := procStartTime(1 << 30); err == nil {
+		t.Fatal("no error for a pid that cannot exist")
+	}
+}
+
+// The lock serialises holders: the second waits until the first closes.
+func TestLockDirExcludes(t *testing.T) {
+	dir := t.TempDir()
+	first, err := lockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	released := false
+	done := make(chan struct{})
+	go func() {
+		second, err := lockDir(dir)
+		if err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		if !released {
+			t.Error("second lock taken while the first was held")
+		}
+		mu.Unlock()
+		second.Close()
+		close(done)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	released = true
+	mu.Unlock()
+	first.Close()
+	<-done
+}
+
+func TestListSkipsHalfMadeDirs(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "b"), 0o700)
+	saveState(filepath.Join(root, "b"), &State{ID: "b"})
+	os.MkdirAll(filepath.Join(root, "a"), 0o700) // no state.json: a create in progress
+	ids, err := List(root)
+	if err != nil || len(ids) != 1 || ids[0] != "b" {
+		t.Fatalf("List = %v, %v; want [b]", ids, err)
+	}
+	ids, err = List(filepath.Join(root, "missing"))
+	if err != nil || len(ids) != 0 {
+		t.Fatalf("List of a missing root = %v, %v", ids, err)
+	}
+}

@@ -1,0 +1,156 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestValidateID(t *testing.T) {
+	for _, id := range []string{"a", "abc-1.2_3+x", strings.Repeat("x", 200)} {
+		if err := ValidateID(id); err != nil {
+			t.Errorf("ValidateID(%q) = %v, want nil", id, err)
+		}
+	}
+	for _, id := range []string{"", ".", "..", "a/b", "../x", "a b", "a\x00b", "é"} {
+		if err := ValidateID(id); err == nil {
+			t.Errorf("ValidateID(%q) = nil, want an error", id)
+		}
+	}
+}
+
+func TestDefaultSpecIsValid(t *testing.T) {
+	if err := Validate(DefaultSpec()); err != nil {
+		t.Fatalf("default spec does not validate: %v", err)
+	}
+	if DefaultSpec().Process.Capabilities.Inheritable != nil {
+		t.Fatal("default spec must not grant inheritable capabilities")
+	}
+}
+
+// Each bad config must be refused with an error that names the field at fault.
+func TestValidateRejects(t *testing.T) {
+	cases := []struct {
+		name   string
+		modify func(s *specs.Spec)
+		want   string
+	}{
+		{"no root", func(s *specs.Spec) { s.Root = nil }, "root.path"},
+		{"no process", func(s *specs.Spec) { s.Process = nil }, "process"},
+		{"no args", func(s *specs.Spec) { s.Process.Args = nil }, "process.args"},
+		{"relative cwd", func(s *specs.Spec) { s.Process.Cwd = "tmp" }, "process.cwd"},
+		{"bad env", func(s *specs.Spec) { s.Process.Env = []string{"NOEQUALS"} }, "process.env[0]"},
+		{"unknown namespace", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "bogus"})
+		}, "unknown namespace type"},
+		{"duplicate namespace", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.PIDNamespace})
+		}, "given twice"},
+		{"relative ns path", func(s *specs.Spec) { s.Linux.Namespaces[0].Path = "proc/1/ns/pid" }, "linux.namespaces[0].path"},
+		{"no mount ns", func(s *specs.Spec) {
+			var keep []specs.LinuxNamespace
+			for _, ns := range s.Linux.Namespaces {
+				if ns.Type != specs.MountNamespace {
+					keep = append(keep, ns)
+				}
+			}
+			s.Linux.Namespaces = keep
+		}, "mount namespace"},
+		{"hostname without uts", func(s *specs.Spec) {
+			var keep []specs.LinuxNamespace
+			for _, ns := range s.Linux.Namespaces {
+				if ns.Type != specs.UTSNamespace {
+					keep = append(keep, ns)
+				}
+			}
+			s.Linux.Namespaces = keep
+		}, "hostname"},
+		{"relative mount destination", func(s *specs.Spec) { s.Mounts[0].Destination = "proc" }, "mounts[0].destination"},
+		{"mount without type", func(s *specs.Spec) { s.Mounts[0].Type = "" }, "mounts[0] (/proc).type"},
+		{"unknown capability", func(s *specs.Spec) { s.Process.Capabilities.Bounding = []string{"CAP_BOGUS"} }, "CAP_BOGUS"},
+		{"unknown rlimit", func(s *specs.Spec) {
+			s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_BOGUS", Soft: 1, Hard: 1}}
+		}, "RLIMIT_BOGUS"},
+		{"soft above hard", func(s *specs.Spec) {
+			s.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 2, Hard: 1}}
+		}, "soft limit"},
+		{"host sysctl", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"kernel.panic": "1"} }, "kernel.panic"},
+		{"net sysctl without netns", func(s *specs.Spec) {
+			var keep []specs.LinuxNamespace
+			for _, ns := range s.Linux.Namespaces {
+				if ns.Type != specs.NetworkNamespace {
+					keep = append(keep, ns)
+				}
+			}
+			s.Linux.Namespaces = keep
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_forward": "1"}
+		}, "network namespace"},
+		{"sysctl dotdot", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net/../../x": "1"} }, "invalid name"},
+		{"userns without maps", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		}, "uidMappings"},
+		{"maps without userns", func(s *specs.Spec) {
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
+		}, "without a user namespace"},
+		{"bad device type", func(s *specs.Spec) {
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "z"}}
+		}, "linux.devices[0].type"},
+		{"device outside dev", func(s *specs.Spec) {
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/etc/x", Type: "c"}}
+		}, "linux.devices[0].path"},
+		{"bad propagation", func(s *specs.Spec) { s.Linux.RootfsPropagation = "sideways" }, "rootfsPropagation"},
+		{"relative hook", func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "bin/true"}}}
+		}, "hooks.poststop[0].path"},
+		{"time offsets without timens", func(s *specs.Spec) {
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 1}}
+		}, "timeOffsets"},
+		{"oom score out of range", func(s *specs.Spec) { v := 1001; s.Process.OOMScoreAdj = &v }, "oomScoreAdj"},
+		{"console size without terminal", func(s *specs.Spec) {
+			s.Process.Terminal = false
+			s.Process.ConsoleSize = &specs.Box{Height: 1, Width: 1}
+		}, "consoleSize"},
+		{"bad scheduler", func(s *specs.Spec) {
+			s.Process.Scheduler = &specs.Scheduler{Policy: "SCHED_BOGUS"}
+		}, "process.scheduler.policy"},
+		{"bad personality", func(s *specs.Spec) {
+			s.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX64"}
+		}, "linux.personality.domain"},
+		{"idmap mount", func(s *specs.Spec) { s.Mounts[0].Options = []string{"idmap"} }, "idmap"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := DefaultSpec()
+			s.Process.Terminal = false
+			tc.modify(s)
+			err := Validate(s)
+			if err == nil {
+				t.Fatalf("Validate accepted the config")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseSpecReportsTypeErrors(t *testing.T) {
+	_, err := ParseSpec([]byte(`{"process": {"args": "not-a-list"}}`))
+	if err == nil || !strings.Contains(err.Error(), "process.args") {
+		t.Fatalf("want an error naming process.args, got %v", err)
+	}
+	_, err = ParseSpec([]byte(`{"ociVersion": "1.3.0"`))
+	if err == nil || !strings.Contains(err.Error(), "parse config") {
+		t.Fatalf("want a parse error, got %v", err)
+	}
+	_, err = ParseSpec([]byte(`{} {}`))
+	if err == nil || !strings.Contains(err.Error(), "trailing") {
+		t.Fatalf("want a trailing data error, got %v", err)
+	}
+	good, _ := json.Marshal(DefaultSpec())
+	if _, err := ParseSpec(good); err != nil {
+		t.Fatalf("default spec does not parse: %v", err)
+	}
+}

@@ -1,0 +1,130 @@
+// husk is an OCI container runtime with runc's command line.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
+
+	"github.com/husk-runtime/husk/libcontainer"
+	_ "github.com/husk-runtime/husk/nsenter" // runs before the Go runtime in `husk init`
+	"github.com/husk-runtime/husk/seccomp"
+)
+
+// Set with -ldflags "-X main.version=... -X main.gitCommit=...".
+var (
+	version   = "0.1.0"
+	gitCommit = ""
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		libcontainer.Init() // never returns
+	}
+	app := newApp()
+	if err := app.Run(os.Args); err != nil {
+		fail(err)
+	}
+}
+
+func newApp() *cli.App {
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Fprintf(c.App.Writer, "husk version %s\n", version)
+		if gitCommit != "" {
+			fmt.Fprintf(c.App.Writer, "commit: %s\n", gitCommit)
+		}
+		fmt.Fprintf(c.App.Writer, "spec: %s\ngo: %s\nlibseccomp: %s\n", specs.Version, runtime.Version(), seccomp.Version())
+	}
+	return &cli.App{
+		Name:                 "husk",
+		Usage:                "Open Container Initiative runtime, a drop-in for runc",
+		Version:              version,
+		EnableBashCompletion: false,
+		HideHelpCommand:      true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "root", Value: "/run/husk", Usage: "root directory for storage of container state"},
+			&cli.StringFlag{Name: "log", Usage: "write the runtime's log to this file (default: stderr)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging, with the duration of each start-up phase"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use systemd to manage cgroups (not supported yet)"},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors: true, false or auto (only false/auto as root are supported)"},
+			&cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility; checkpoint/restore is not supported"},
+		},
+		Before: setup,
+		Commands: []*cli.Command{
+			createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand,
+			listCommand, specCommand,
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+}
+
+// setup configures logging and refuses global flags that would change behaviour husk lacks.
+func setup(c *cli.Context) error {
+	var out io.Writer = os.Stderr
+	if path := c.String("log"); path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
+		if err != nil {
+			return fmt.Errorf("open --log %s: %w", path, err)
+		}
+		out = f
+	}
+	level := slog.LevelInfo
+	if c.Bool("debug") {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: logAttr}
+	switch c.String("log-format") {
+	case "text":
+		slog.SetDefault(slog.New(slog.NewTextHandler(out, opts)))
+	case "json":
+		slog.SetDefault(slog.New(slog.NewJSONHandler(out, opts)))
+	default:
+		return fmt.Errorf("--log-format: unknown format %q (want text or json)", c.String("log-format"))
+	}
+	logToFile = c.String("log") != ""
+	if c.Bool("systemd-cgroup") {
+		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported by husk yet")
+	}
+	switch c.String("rootless") {
+	case "auto", "false":
+	case "true":
+		return errors.New("--rootless=true: rootless containers are not supported by husk yet")
+	default:
+		return fmt.Errorf("--rootless: unknown value %q (want true, false or auto)", c.String("rootless"))
+	}
+	if os.Geteuid() != 0 && c.Args().Present() && c.Args().First() != "spec" {
+		return errors.New("husk must be run as root (rootless containers are not supported yet)")
+	}
+	if c.String("criu") != "" {
+		return errors.New("--criu: checkpoint/restore is not supported by husk yet")
+	}
+	return nil
+}
+
+// logAttr writes levels in lower case, the way containerd expects runc's JSON lines.
+func logAttr(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.LevelKey && len(groups) == 0 {
+		a.Value = slog.StringValue(strings.ToLower(a.Value.String()))
+	}
+	return a
+}
+
+var logToFile bool
+
+// fail reports an error once and exits 1. With --log, containerd reads the error from the log
+// file; the message also goes to stderr for people.
+func fail(err error) {
+	if logToFile {
+		slog.Error(err.Error())
+	}
+	fmt.Fprintf(os.Stderr, "husk: %v\n", err)
+	os.Exit(1)
+}

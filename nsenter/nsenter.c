@@ -1,0 +1,265 @@
+/*
+ * The part of `husk init` that must run before the Go runtime starts (see nsenter.go).
+ *
+ * Protocol on the init socket (fd in $_HUSK_INITPIPE, SOCK_STREAM). Every message is framed as
+ * a 4-byte little-endian length followed by that many bytes; messages from this code are JSON.
+ *
+ *   husk parent                                   husk init (this code, single-threaded)
+ *       │── bootstrap: text lines ─────────────────►│ parse
+ *       │      "clone <flags>"                      │ setns() each "join" path, in order
+ *       │      "join <nstype> <path>" ...           │   (the parent puts the user ns first)
+ *       │      "timeoffset <clock> <s> <ns>" ...    │ unshare(CLONE_NEWUSER) if asked
+ *       │◄── {"type":"usermap","pid":N} ────────────│   and wait for the id maps
+ *       │  writes /proc/N/{uid,gid}_map             │
+ *       │── any message (ack) ─────────────────────►│ setresuid/gid(0) inside the new userns
+ *       │                                           │ unshare(CLONE_NEWTIME), write offsets
+ *       │                                           │ unshare(the other new namespaces)
+ *       │                                           │ clone(CLONE_PARENT) when a pid or time
+ *       │                                           │   namespace must take effect
+ *       │◄── {"type":"pid","pid":M} ────────────────│ (from the process that stays behind;
+ *       │                                           │  it exits at once)
+ *       │                                           ▼
+ *       │                                Go runtime starts in process M, in every namespace,
+ *       │                                and speaks the Go protocol (libcontainer/sync.go).
+ *   On any failure: {"type":"error","msg":"..."} and exit(1).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+#define MAX_BOOTSTRAP (1 << 20)
+
+static int sync_fd = -1;
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void send_msg(const char *json)
+{
+	uint32_t len = (uint32_t)strlen(json);
+	unsigned char hdr[4] = { len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, (len >> 24) & 0xff };
+	if (write_all(sync_fd, hdr, 4) < 0 || write_all(sync_fd, json, len) < 0)
+		_exit(1);
+}
+
+/* Reads one framed message into a malloc'd NUL-terminated buffer. */
+static char *recv_msg(void)
+{
+	unsigned char hdr[4];
+	if (read_all(sync_fd, hdr, 4) < 0)
+		return NULL;
+	uint32_t len = hdr[0] | (hdr[1] << 8) | (hdr[2] << 16) | ((uint32_t)hdr[3] << 24);
+	if (len > MAX_BOOTSTRAP)
+		return NULL;
+	char *buf = malloc(len + 1);
+	if (buf == NULL)
+		return NULL;
+	if (read_all(sync_fd, buf, len) < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Sends {"type":"error","msg":...} with the text JSON-escaped, and exits. */
+static void __attribute__((noreturn, format(printf, 1, 2))) bail(const char *fmt, ...)
+{
+	int saved = errno;
+	char text[4096], json[9000];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(text) - 64 && saved != 0)
+		snprintf(text + n, sizeof(text) - (size_t)n, ": %s", strerror(saved));
+
+	char *o = json;
+	o += sprintf(o, "{\"type\":\"error\",\"msg\":\"nsenter: ");
+	for (const char *s = text; *s && o < json + sizeof(json) - 16; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			o += sprintf(o, "\\%c", c);
+		else if (c < 0x20)
+			o += sprintf(o, "\\u%04x", c);
+		else
+			*o++ = (char)c;
+	}
+	sprintf(o, "\"}");
+	if (sync_fd >= 0)
+		send_msg(json);
+	_exit(1);
+}
+
+static const char *nstype_name(long t)
+{
+	switch (t) {
+	case CLONE_NEWUSER: return "user";
+	case CLONE_NEWNS: return "mount";
+	case CLONE_NEWPID: return "pid";
+	case CLONE_NEWNET: return "network";
+	case CLONE_NEWUTS: return "uts";
+	case CLONE_NEWIPC: return "ipc";
+	case CLONE_NEWCGROUP: return "cgroup";
+	case CLONE_NEWTIME: return "time";
+	}
+	return "unknown";
+}
+
+static void join_ns(long type, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		bail("open %s namespace %s", nstype_name(type), path);
+	if (setns(fd, (int)type) < 0)
+		bail("setns %s namespace %s", nstype_name(type), path);
+	close(fd);
+}
+
+static void write_time_offsets(const char *offsets)
+{
+	if (offsets[0] == '\0')
+		return;
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		bail("open /proc/self/timens_offsets");
+	if (write_all(fd, offsets, strlen(offsets)) < 0)
+		bail("write /proc/self/timens_offsets \"%s\"", offsets);
+	close(fd);
+}
+
+void husk_nsenter(void)
+{
+	const char *env = getenv("_HUSK_INITPIPE");
+	if (env == NULL)
+		return;
+	sync_fd = atoi(env);
+	if (sync_fd < 3)
+		bail("bad _HUSK_INITPIPE %s", env);
+
+	char *boot = recv_msg();
+	if (boot == NULL)
+		bail("read bootstrap message");
+
+	long clone_flags = 0;
+	int forks = 0; /* a joined pid or time namespace applies to children only */
+	char offsets[1024] = "";
+	size_t off_len = 0;
+
+	/* Joins happen while parsing, in the order the parent wrote them. */
+	for (char *line = strtok(boot, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "clone ", 6) == 0) {
+			clone_flags = strtol(line + 6, NULL, 10);
+		} else if (strncmp(line, "join ", 5) == 0) {
+			char *end;
+			long type = strtol(line + 5, &end, 10);
+			if (*end != ' ')
+				bail("bad bootstrap line \"%s\"", line);
+			join_ns(type, end + 1);
+			if (type == CLONE_NEWPID || type == CLONE_NEWTIME)
+				forks = 1;
+		} else if (strncmp(line, "timeoffset ", 11) == 0) {
+			int n = snprintf(offsets + off_len, sizeof(offsets) - off_len, "%s\n", line + 11);
+			if (n < 0 || (size_t)n >= sizeof(offsets) - off_len)
+				bail("too many time offsets");
+			off_len += (size_t)n;
+		} else {
+			bail("unknown bootstrap line \"%s\"", line);
+		}
+	}
+	free(boot);
+
+	if (clone_flags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			bail("unshare user namespace");
+		char msg[64];
+		snprintf(msg, sizeof(msg), "{\"type\":\"usermap\",\"pid\":%d}", getpid());
+		send_msg(msg);
+		char *ack = recv_msg();
+		if (ack == NULL)
+			bail("wait for uid/gid maps");
+		free(ack);
+		if (setresgid(0, 0, 0) < 0)
+			bail("setresgid 0 in the new user namespace");
+		if (setresuid(0, 0, 0) < 0)
+			bail("setresuid 0 in the new user namespace");
+	}
+	if (clone_flags & CLONE_NEWTIME) {
+		if (unshare(CLONE_NEWTIME) < 0)
+			bail("unshare time namespace");
+		write_time_offsets(offsets);
+		forks = 1;
+	}
+	long rest = clone_flags & ~(CLONE_NEWUSER | CLONE_NEWTIME);
+	if (rest != 0 && unshare((int)rest) < 0)
+		bail("unshare namespaces 0x%lx", rest);
+	if (clone_flags & CLONE_NEWPID)
+		forks = 1;
+
+	pid_t pid = getpid();
+	if (forks) {
+		/* CLONE_PARENT: the init becomes a child of the husk parent, which can wait for it. */
+		pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+		if (pid < 0)
+			bail("clone into the new pid namespace");
+		if (pid > 0) {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d}", pid);
+			send_msg(msg);
+			_exit(0);
+		}
+		return; /* the init: on to the Go runtime */
+	}
+	char msg[64];
+	snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d}", pid);
+	send_msg(msg);
+}

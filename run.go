@@ -1,0 +1,103 @@
+package main
+
+import (
+	"os"
+	"os/signal"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+
+	"github.com/husk-runtime/husk/libcontainer"
+)
+
+var runCommand = &cli.Command{
+	Name:      "run",
+	Usage:     "create and start a container; in the foreground, wait for it and delete it",
+	ArgsUsage: "<container-id>",
+	Flags: append(append([]cli.Flag{}, createFlags...),
+		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container has started"},
+		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
+		&cli.BoolFlag{Name: "no-subreaper", Usage: "do not make husk a subreaper for the container's orphans"},
+	),
+	Action: func(c *cli.Context) error {
+		id, err := oneID(c)
+		if err != nil {
+			return err
+		}
+		opts, err := createOpts(c, id)
+		if err != nil {
+			return err
+		}
+		detach := c.Bool("detach")
+		if detach && c.Bool("keep") {
+			return usageError("--keep cannot be used with --detach")
+		}
+		if !detach && !c.Bool("no-subreaper") {
+			if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+				return err
+			}
+		}
+		// Catch signals before the container exists, so none is lost between start and wait.
+		sigs := make(chan os.Signal, 128)
+		if !detach {
+			signal.Notify(sigs)
+		}
+		ctr, err := libcontainer.Create(opts)
+		if err != nil {
+			return err
+		}
+		if err := ctr.Start(); err != nil {
+			ctr.Destroy(true)
+			ctr.Close()
+			return err
+		}
+		if detach {
+			ctr.Close()
+			return nil
+		}
+		// Release the lock while the container runs so state, kill and exec can reach it.
+		pid := ctr.State.InitPid
+		ctr.Close()
+		status := forwardAndWait(pid, sigs)
+		signal.Stop(sigs)
+		if !c.Bool("keep") {
+			if err := deleteContainer(c.String("root"), id, true); err != nil {
+				return err
+			}
+		}
+		os.Exit(status)
+		return nil
+	},
+}
+
+// forwardAndWait relays signals to the init and reaps children until the init exits; it
+// returns the exit code husk should exit with (128+N for a signal, as a shell reports it).
+func forwardAndWait(pid int, sigs chan os.Signal) int {
+	for {
+		// Reap everything that has exited; orphans of the container land here as subreaper.
+		for {
+			var ws unix.WaitStatus
+			wpid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil || wpid <= 0 {
+				break
+			}
+			if wpid == pid {
+				if ws.Signaled() {
+					return 128 + int(ws.Signal())
+				}
+				return ws.ExitStatus()
+			}
+		}
+		s := <-sigs
+		sig := s.(unix.Signal)
+		switch sig {
+		case unix.SIGCHLD, unix.SIGWINCH, unix.SIGURG, unix.SIGPIPE:
+			// SIGCHLD: loop to reap. SIGURG is the Go runtime's own preemption signal.
+			continue
+		}
+		unix.Kill(pid, sig)
+	}
+}

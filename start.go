@@ -1,0 +1,25 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/husk-runtime/husk/libcontainer"
+)
+
+var startCommand = &cli.Command{
+	Name:      "start",
+	Usage:     "start a created container: its process runs",
+	ArgsUsage: "<container-id>",
+	Action: func(c *cli.Context) error {
+		id, err := oneID(c)
+		if err != nil {
+			return err
+		}
+		ctr, err := libcontainer.Load(c.String("root"), id)
+		if err != nil {
+			return err
+		}
+		defer ctr.Close()
+		return ctr.Start()
+	},
+}
