@@ -132,7 +132,7 @@ func (c *Container) ociStateWith(status string, pid int) OCIState {
 func (c *Container) Signal(sig unix.Signal, all bool) error {
 	status := c.Status()
 	if status == Stopped {
-		return fmt.Errorf("container %s not running", c.State.ID)
+		return fmt.Errorf("cannot signal %s: container not running", c.State.ID)
 	}
 	if all {
 		m, err := c.cgroupManager()
@@ -143,7 +143,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	}
 	if err := unix.Kill(c.State.InitPid, sig); err != nil {
 		if err == unix.ESRCH {
-			return fmt.Errorf("container %s not running: no such process", c.State.ID)
+			return fmt.Errorf("cannot signal %s: container not running: no such process", c.State.ID)
 		}
 		return fmt.Errorf("signal %d to init %d: %w", sig, c.State.InitPid, err)
 	}

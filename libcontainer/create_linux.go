@@ -37,6 +37,7 @@ type CreateOpts struct {
 // initConfig is everything the Go init needs; it is sent as the first JSON message.
 type initConfig struct {
 	ID           string          `json:"id"`
+	InitPid      int             `json:"init_pid"` // the init's pid as the host sees it, for hook state
 	Spec         *specs.Spec     `json:"spec"`
 	Rootfs       string          `json:"rootfs"`
 	Bundle       string          `json:"bundle"`
@@ -51,7 +52,7 @@ type initConfig struct {
 }
 
 // Create builds the container up to the point where its init waits on exec.fifo.
-func Create(opts CreateOpts) (c *Container, err error) {
+func Create(opts CreateOpts) (*Container, error) {
 	t := newPhaseTimer("create")
 	if err := ValidateID(opts.ID); err != nil {
 		return nil, err
@@ -88,18 +89,13 @@ func Create(opts CreateOpts) (c *Container, err error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	c = &Container{Root: opts.Root, Dir: dir, lock: lock, State: &State{
+	c := &Container{Root: opts.Root, Dir: dir, lock: lock, State: &State{
 		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, Config: spec,
 	}}
 	p := &parent{c: c, opts: opts, spec: spec, filter: filter, t: t}
-	defer func() {
-		if err != nil {
-			p.abort()
-			c.Close()
-			c = nil
-		}
-	}()
 	if err := p.run(); err != nil {
+		p.abort()
+		c.Close()
 		return nil, err
 	}
 	t.done()
@@ -124,6 +120,10 @@ func (p *parent) run() error {
 	fifo := filepath.Join(p.c.Dir, fifoName)
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
 		return fmt.Errorf("mkfifo %s: %w", fifo, err)
+	}
+	// Any container user must be able to open it for writing; the umask would take that away.
+	if err := unix.Chmod(fifo, 0o622); err != nil {
+		return fmt.Errorf("chmod %s: %w", fifo, err)
 	}
 	cg, err := cgroups.New(p.spec.Linux.CgroupsPath, p.c.State.ID)
 	if err != nil {
@@ -179,12 +179,13 @@ func (p *parent) spawn(fifo string) error {
 	}
 	defer fifoFd.Close()
 
-	exe, err := selfExe()
+	exe, err := sealedExe(p.opts.Root)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(exe, "init")
-	cmd.Args[0] = "husk"
+	defer exe.Close()
+	// Path is set below, to the sealed binary's fd.
+	cmd := &exec.Cmd{Args: []string{"husk", "init"}}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(p.opts.Stdin, os.Stdin), orStd(p.opts.Stdout, os.Stdout), orStd(p.opts.Stderr, os.Stderr)
 
 	// fds 3.. are the caller's LISTEN_FDS and --preserve-fds, at the numbers they had; the
@@ -221,19 +222,29 @@ func (p *parent) spawn(fifo string) error {
 		return errors.New("process.terminal is true but no --console-socket was given")
 	}
 	cmd.Env = env
+	// The binary is executed through its fd; keep that fd clear of the numbers the child's
+	// extra files are moved to before execve.
+	exeFd, err := unix.FcntlInt(exe.Fd(), unix.F_DUPFD_CLOEXEC, 3+len(cmd.ExtraFiles))
+	if err != nil {
+		return fmt.Errorf("dup husk binary fd: %w", err)
+	}
+	defer unix.Close(exeFd)
+	cmd.Path = "/proc/self/fd/" + strconv.Itoa(exeFd)
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start init %s: %w", exe, err)
+		return fmt.Errorf("start init: %w", err)
 	}
 	p.cmd = cmd
 	p.initPid = cmd.Process.Pid
-	// Move the init into its cgroup before it creates a cgroup namespace or allocates much.
-	if err := p.cgroup.Apply(cmd.Process.Pid); err != nil {
+	// The limits are in place before the init joins the cgroup, and it joins before it
+	// creates a cgroup namespace or allocates much.
+	if err := p.cgroup.Apply(-1); err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
-	if r := p.spec.Linux.Resources; r != nil {
-		if err := p.cgroup.Set(r); err != nil {
-			return fmt.Errorf("linux.resources: %w", err)
-		}
+	if err := p.cgroup.Set(cgroupResources(p.spec)); err != nil {
+		return fmt.Errorf("linux.resources: %w", err)
+	}
+	if err := p.cgroup.Apply(cmd.Process.Pid); err != nil {
+		return fmt.Errorf("cgroup: %w", err)
 	}
 	if adj := p.spec.Process.OOMScoreAdj; adj != nil {
 		path := fmt.Sprintf("/proc/%d/oom_score_adj", cmd.Process.Pid)
@@ -315,7 +326,7 @@ func (p *parent) configure() error {
 	spec := p.spec
 	hooks := spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0) //nolint:staticcheck // prestart is deprecated but still honoured
 	cfg := initConfig{
-		ID: p.c.State.ID, Spec: spec, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
+		ID: p.c.State.ID, InitPid: p.initPid, Spec: spec, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
 		NoPivot: p.opts.NoPivot, NoNewKeyring: p.opts.NoNewKeyring,
 		Console: p.opts.ConsoleSocket != "", KeepFds: listenFds() + p.opts.PreserveFds,
 		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter,

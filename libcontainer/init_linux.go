@@ -89,6 +89,10 @@ func runInit(sock *os.File) error {
 	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
 		return err
 	}
+	if err := finishRootfs(spec); err != nil {
+		return err
+	}
+	t.phase("finish rootfs")
 	if cfg.Console {
 		if err := setupConsole(consoleFd, spec.Process.ConsoleSize); err != nil {
 			return err
@@ -171,7 +175,7 @@ func runInit(sock *os.File) error {
 	unix.Close(fifoFd)
 
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
-		st := OCIState{OCIVersion: specs.Version, ID: cfg.ID, Pid: os.Getpid(), Status: Created,
+		st := OCIState{OCIVersion: specs.Version, ID: cfg.ID, Pid: cfg.InitPid, Status: Created,
 			Bundle: cfg.Bundle, Annotations: spec.Annotations}
 		if err := runHooks("startContainer", spec.Hooks.StartContainer, st); err != nil {
 			return reportLate(err)
@@ -224,9 +228,9 @@ func sendSeccompListener(cfg *initConfig, fd int) error {
 	state, err := json.Marshal(specs.ContainerProcessState{
 		Version: specs.Version,
 		Fds:     []string{specs.SeccompFdName},
-		Pid:     os.Getpid(),
+		Pid:     cfg.InitPid,
 		State: specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreating,
-			Pid: os.Getpid(), Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations},
+			Pid: cfg.InitPid, Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations},
 		Metadata: sc.ListenerMetadata,
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -73,7 +74,7 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 		}
 	}
 	if spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0 {
-		st := OCIState{OCIVersion: specs.Version, ID: cfg.ID, Pid: os.Getpid(), Status: Creating,
+		st := OCIState{OCIVersion: specs.Version, ID: cfg.ID, Pid: cfg.InitPid, Status: Creating,
 			Bundle: cfg.Bundle, Rootfs: rootfs, Annotations: spec.Annotations}
 		if err := runHooks("createContainer", spec.Hooks.CreateContainer, st); err != nil {
 			return err
@@ -89,6 +90,18 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 		return err
 	}
 	t.phase("pivot_root")
+	// As runc does: a missing working directory is created (inside the new root, so the path
+	// cannot lead out), before the root may become read-only.
+	if err := os.MkdirAll(spec.Process.Cwd, 0o755); err != nil {
+		return fmt.Errorf("process.cwd: create %s: %w", spec.Process.Cwd, err)
+	}
+	return nil
+}
+
+// finishRootfs applies what must come after the sysctls are written (they go through /proc/sys,
+// usually a read-only path): propagation of the new root, read-only and masked paths, and a
+// read-only root.
+func finishRootfs(spec *specs.Spec) error {
 	if spec.Linux.RootfsPropagation != "" {
 		if err := unix.Mount("", "/", "", propagationOpts[spec.Linux.RootfsPropagation], ""); err != nil {
 			return fmt.Errorf("linux.rootfsPropagation: %w", err)
@@ -107,7 +120,6 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 			return fmt.Errorf("root.readonly: %w", err)
 		}
 	}
-	t.phase("finish rootfs")
 	return nil
 }
 
@@ -312,13 +324,15 @@ func fdPath(f *os.File) string {
 // file is true) when missing.
 func openInRoot(root *os.File, path string, file bool) (*os.File, error) {
 	f, err := pathrs.OpenatInRoot(root, path)
-	if err == nil || !errors.Is(err, os.ErrNotExist) {
+	// A dangling symlink on the way reports ENOTDIR; it is created like a missing path, at the
+	// place the symlink points to inside the rootfs.
+	if err == nil || !(errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOTDIR)) {
 		return f, err
 	}
 	if !file {
-		return pathrs.MkdirAllHandle(root, path, 0o755)
+		return mkdirInRoot(root, path)
 	}
-	dir, err := pathrs.MkdirAllHandle(root, filepath.Dir(path), 0o755)
+	dir, err := mkdirInRoot(root, filepath.Dir(path))
 	if err != nil {
 		return nil, err
 	}
@@ -331,4 +345,23 @@ func openInRoot(root *os.File, path string, file bool) (*os.File, error) {
 		unix.Close(fd)
 	}
 	return pathrs.OpenatInRoot(root, path)
+}
+
+// mkdirInRoot is mkdir -p inside the rootfs. pathrs refuses to create through a dangling
+// symlink, so such a path is first resolved, symlinks taken as if the rootfs were /, and the
+// directories are made at the resolved place (which the resolution keeps inside the rootfs).
+func mkdirInRoot(root *os.File, path string) (*os.File, error) {
+	h, err := pathrs.MkdirAllHandle(root, path, 0o755)
+	if err == nil || !errors.Is(err, unix.ENOTDIR) {
+		return h, err
+	}
+	resolved, jerr := securejoin.SecureJoin(root.Name(), path)
+	if jerr != nil {
+		return nil, err
+	}
+	rel := strings.TrimPrefix(resolved, root.Name())
+	if rel == path {
+		return nil, err
+	}
+	return pathrs.MkdirAllHandle(root, rel, 0o755)
 }
