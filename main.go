@@ -60,7 +60,7 @@ func newApp() *cli.App {
 		Before: setup,
 		Commands: []*cli.Command{
 			createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand,
-			listCommand, specCommand,
+			listCommand, specCommand, pauseCommand, resumeCommand, psCommand, eventsCommand, updateCommand, execCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

@@ -31,7 +31,7 @@ func Load(root, id string) (*Container, error) {
 	lock, err := lockDir(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("container %s does not exist: %w", id, ErrNotExist)
+			return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
 		}
 		return nil, fmt.Errorf("open container %s: %w", id, err)
 	}
@@ -40,7 +40,7 @@ func Load(root, id string) (*Container, error) {
 		lock.Close()
 		if errors.Is(err, os.ErrNotExist) {
 			// A create is still in progress or died before saving its state.
-			return nil, fmt.Errorf("container %s does not exist (state.json missing in %s): %w", id, dir, ErrNotExist)
+			return nil, fmt.Errorf("container %s (state.json missing in %s): %w", id, dir, ErrNotExist)
 		}
 		return nil, fmt.Errorf("load container %s: %w", id, err)
 	}

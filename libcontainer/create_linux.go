@@ -2,8 +2,10 @@ package libcontainer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -49,6 +51,8 @@ type initConfig struct {
 	Hooks        bool            `json:"hooks,omitempty"` // the parent runs prestart/createRuntime hooks
 	Seccomp      *seccomp.Filter `json:"seccomp,omitempty"`
 	Debug        bool            `json:"debug,omitempty"`
+	Exec         bool            `json:"exec,omitempty"`        // join a running container: no rootfs set-up, no fifo
+	WaitResume   bool            `json:"wait_resume,omitempty"` // exec: wait for "resume" after "ready"
 }
 
 // Create builds the container up to the point where its init waits on exec.fifo.
@@ -65,12 +69,9 @@ func Create(opts CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	filter, warnings, err := seccomp.Compile(spec.Linux.Seccomp)
+	filter, err := compileSeccomp(spec.Linux.Seccomp, opts.Root)
 	if err != nil {
-		return nil, fmt.Errorf("linux.seccomp: %w", err)
-	}
-	for _, w := range warnings {
-		slog.Warn(w)
+		return nil, err
 	}
 	t.phase("load config")
 
@@ -92,8 +93,11 @@ func Create(opts CreateOpts) (*Container, error) {
 	c := &Container{Root: opts.Root, Dir: dir, lock: lock, State: &State{
 		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, Config: spec,
 	}}
-	p := &parent{c: c, opts: opts, spec: spec, filter: filter, t: t}
-	if err := p.run(); err != nil {
+	p := &parent{c: c, spec: spec, filter: filter, t: t, root: opts.Root,
+		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
+		preserveFds: opts.PreserveFds, namespaces: spec.Linux.Namespaces,
+		noPivot: opts.NoPivot, noNewKeyring: opts.NoNewKeyring}
+	if err := p.create(opts.PidFile); err != nil {
 		p.abort()
 		c.Close()
 		return nil, err
@@ -102,13 +106,25 @@ func Create(opts CreateOpts) (*Container, error) {
 	return c, nil
 }
 
-// parent drives one init from spawn to "ready".
+// parent drives one `husk init` from spawn until it is ready (create) or has exec'd (exec).
 type parent struct {
 	c      *Container
-	opts   CreateOpts
-	spec   *specs.Spec
+	spec   *specs.Spec // for exec, the container's spec with the exec's process
 	filter *seccomp.Filter
 	t      *phaseTimer
+
+	root                  string // --root, whose directory also serves sealedExe
+	stdin, stdout, stderr *os.File
+	consoleSocket         string
+	preserveFds           int
+	noPivot, noNewKeyring bool
+	namespaces            []specs.LinuxNamespace // with a path: joined; without: created
+	exec                  bool                   // join a running container instead of creating one
+	fifo                  string                 // create only
+	// lateCgroup: the exec's container is paused. Joining its frozen cgroup at once would
+	// freeze the init before it reports; it joins after "ready", and waits for a resume
+	// before execve (which then runs when the container is resumed).
+	lateCgroup bool
 
 	cmd     *exec.Cmd
 	sock    *os.File
@@ -116,8 +132,9 @@ type parent struct {
 	cgroup  cgroups.Manager
 }
 
-func (p *parent) run() error {
+func (p *parent) create(pidFile string) error {
 	fifo := filepath.Join(p.c.Dir, fifoName)
+	p.fifo = fifo
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
 		return fmt.Errorf("mkfifo %s: %w", fifo, err)
 	}
@@ -130,7 +147,7 @@ func (p *parent) run() error {
 		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	p.cgroup = cg
-	if err := p.spawn(fifo); err != nil {
+	if err := p.spawn(); err != nil {
 		return err
 	}
 	p.t.phase("spawn init")
@@ -154,8 +171,8 @@ func (p *parent) run() error {
 	if err := saveState(p.c.Dir, p.c.State); err != nil {
 		return err
 	}
-	if p.opts.PidFile != "" {
-		if err := writePidFile(p.opts.PidFile, p.initPid); err != nil {
+	if pidFile != "" {
+		if err := writePidFile(pidFile, p.initPid); err != nil {
 			return err
 		}
 	}
@@ -163,8 +180,9 @@ func (p *parent) run() error {
 	return nil
 }
 
-// spawn starts `husk init` with the socket, the fifo and the console socket as extra fds.
-func (p *parent) spawn(fifo string) error {
+// spawn starts `husk init` with the socket, the fifo and the console socket as extra fds, and
+// puts it in its cgroup.
+func (p *parent) spawn() error {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("socketpair: %w", err)
@@ -173,42 +191,43 @@ func (p *parent) spawn(fifo string) error {
 	child := os.NewFile(uintptr(fds[1]), "init-sock-child")
 	defer child.Close()
 
-	fifoFd, err := os.OpenFile(fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", fifo, err)
-	}
-	defer fifoFd.Close()
-
-	exe, err := sealedExe(p.opts.Root)
+	exe, err := sealedExe(p.root)
 	if err != nil {
 		return err
 	}
 	defer exe.Close()
 	// Path is set below, to the sealed binary's fd.
 	cmd := &exec.Cmd{Args: []string{"husk", "init"}}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(p.opts.Stdin, os.Stdin), orStd(p.opts.Stdout, os.Stdout), orStd(p.opts.Stderr, os.Stderr)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(p.stdin, os.Stdin), orStd(p.stdout, os.Stdout), orStd(p.stderr, os.Stderr)
 
 	// fds 3.. are the caller's LISTEN_FDS and --preserve-fds, at the numbers they had; the
 	// init's own fds come after them.
 	listen := listenFds()
-	keep := listen + p.opts.PreserveFds
+	keep := listen + p.preserveFds
 	for i := 0; i < keep; i++ {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved-"+strconv.Itoa(3+i)))
 	}
-	sockFd := 3 + len(cmd.ExtraFiles)
-	cmd.ExtraFiles = append(cmd.ExtraFiles, child, fifoFd)
 	env := []string{
-		"_HUSK_INITPIPE=" + strconv.Itoa(sockFd),
-		"_HUSK_FIFOFD=" + strconv.Itoa(sockFd+1),
+		"_HUSK_INITPIPE=" + strconv.Itoa(3+len(cmd.ExtraFiles)),
 		// Go reads the cgroup's CPU limit files at start to size GOMAXPROCS; a fixed value
 		// keeps those files from being opened inside the container.
 		"GOMAXPROCS=1",
 		"GODEBUG=updatemaxprocs=0",
 	}
-	if p.opts.ConsoleSocket != "" {
-		conn, err := net.Dial("unix", p.opts.ConsoleSocket)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, child)
+	if p.fifo != "" {
+		fifoFd, err := os.OpenFile(p.fifo, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("connect to --console-socket %s: %w", p.opts.ConsoleSocket, err)
+			return fmt.Errorf("open %s: %w", p.fifo, err)
+		}
+		defer fifoFd.Close()
+		env = append(env, "_HUSK_FIFOFD="+strconv.Itoa(3+len(cmd.ExtraFiles)))
+		cmd.ExtraFiles = append(cmd.ExtraFiles, fifoFd)
+	}
+	if p.consoleSocket != "" {
+		conn, err := net.Dial("unix", p.consoleSocket)
+		if err != nil {
+			return fmt.Errorf("connect to --console-socket %s: %w", p.consoleSocket, err)
 		}
 		f, err := conn.(*net.UnixConn).File()
 		conn.Close()
@@ -235,6 +254,24 @@ func (p *parent) spawn(fifo string) error {
 	}
 	p.cmd = cmd
 	p.initPid = cmd.Process.Pid
+	if err := p.setInitialAffinity(); err != nil {
+		return err
+	}
+	if adj := p.spec.Process.OOMScoreAdj; adj != nil {
+		path := fmt.Sprintf("/proc/%d/oom_score_adj", cmd.Process.Pid)
+		if err := os.WriteFile(path, []byte(strconv.Itoa(*adj)), 0); err != nil {
+			return fmt.Errorf("process.oomScoreAdj: write %s: %w", path, err)
+		}
+	}
+	if p.exec {
+		if p.lateCgroup {
+			return nil
+		}
+		if err := p.cgroup.Apply(cmd.Process.Pid); err != nil {
+			return fmt.Errorf("join cgroup of %s: %w", p.c.State.ID, err)
+		}
+		return nil
+	}
 	// The limits are in place before the init joins the cgroup, and it joins before it
 	// creates a cgroup namespace or allocates much.
 	if err := p.cgroup.Apply(-1); err != nil {
@@ -245,12 +282,6 @@ func (p *parent) spawn(fifo string) error {
 	}
 	if err := p.cgroup.Apply(cmd.Process.Pid); err != nil {
 		return fmt.Errorf("cgroup: %w", err)
-	}
-	if adj := p.spec.Process.OOMScoreAdj; adj != nil {
-		path := fmt.Sprintf("/proc/%d/oom_score_adj", cmd.Process.Pid)
-		if err := os.WriteFile(path, []byte(strconv.Itoa(*adj)), 0); err != nil {
-			return fmt.Errorf("process.oomScoreAdj: write %s: %w", path, err)
-		}
 	}
 	return nil
 }
@@ -272,7 +303,7 @@ func (p *parent) bootstrap() error {
 	order := []specs.LinuxNamespaceType{specs.UserNamespace, specs.IPCNamespace, specs.UTSNamespace,
 		specs.NetworkNamespace, specs.PIDNamespace, specs.CgroupNamespace, specs.TimeNamespace, specs.MountNamespace}
 	for _, typ := range order {
-		for _, ns := range p.spec.Linux.Namespaces {
+		for _, ns := range p.namespaces {
 			if ns.Type != typ {
 				continue
 			}
@@ -327,8 +358,8 @@ func (p *parent) configure() error {
 	hooks := spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0) //nolint:staticcheck // prestart is deprecated but still honoured
 	cfg := initConfig{
 		ID: p.c.State.ID, InitPid: p.initPid, Spec: spec, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
-		NoPivot: p.opts.NoPivot, NoNewKeyring: p.opts.NoNewKeyring,
-		Console: p.opts.ConsoleSocket != "", KeepFds: listenFds() + p.opts.PreserveFds,
+		NoPivot: p.noPivot, NoNewKeyring: p.noNewKeyring, Exec: p.exec, WaitResume: p.lateCgroup,
+		Console: p.consoleSocket != "", KeepFds: listenFds() + p.preserveFds,
 		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter,
 		Debug: slog.Default().Enabled(context.Background(), slog.LevelDebug),
 	}
@@ -352,9 +383,40 @@ func (p *parent) configure() error {
 			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
 				return fmt.Errorf("send to init: %w", err)
 			}
+		case msgSeccompFd:
+			if err := p.passListener(m.Fd); err != nil {
+				return err
+			}
+			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
+				return fmt.Errorf("send to init: %w", err)
+			}
 		case msgReady:
 			p.t.merge(m.Msg)
-			return nil
+			if !p.exec {
+				return nil
+			}
+			if p.lateCgroup {
+				if err := p.cgroup.Apply(p.initPid); err != nil {
+					return fmt.Errorf("join cgroup of %s: %w", p.c.State.ID, err)
+				}
+				if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
+					return fmt.Errorf("send to init: %w", err)
+				}
+				return nil
+			}
+			// An exec'ing init says ready just before execve; the socket closing on exec
+			// is its success, an error message its failure.
+			m, err := readMsg(p.sock)
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("read from exec init: %w", err)
+			}
+			if m.Type == msgError {
+				return errors.New(m.Msg)
+			}
+			return fmt.Errorf("unexpected message %q from exec init", m.Type)
 		case msgError:
 			return errors.New(m.Msg)
 		default:
@@ -376,13 +438,76 @@ func (p *parent) abort() {
 		p.cmd.Process.Kill()
 		p.cmd.Wait()
 	}
-	if p.cgroup != nil {
+	if p.cgroup != nil && !p.exec {
 		p.cgroup.Kill(unix.SIGKILL)
 		if err := p.cgroup.Destroy(); err != nil {
 			slog.Warn("remove cgroup of failed container", "id", p.c.State.ID, "error", err)
 		}
 	}
-	os.RemoveAll(p.c.Dir)
+	if !p.exec {
+		os.RemoveAll(p.c.Dir)
+	}
+}
+
+// compileSeccomp turns linux.seccomp into BPF, through a cache under the state root (only
+// root can write there) so that repeated starts with one profile skip libseccomp.
+func compileSeccomp(s *specs.LinuxSeccomp, root string) (*seccomp.Filter, error) {
+	if s == nil {
+		return nil, nil
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, fmt.Errorf("create state root %s: %w", root, err)
+	}
+	filter, warnings, err := seccomp.CompileCached(s, filepath.Join(root, ".seccomp-cache"))
+	if err != nil {
+		return nil, fmt.Errorf("linux.seccomp: %w", err)
+	}
+	for _, w := range warnings {
+		slog.Debug(w)
+	}
+	return filter, nil
+}
+
+// passListener copies the init's seccomp notify fd and sends it, with the container's state,
+// to the agent listening at linux.seccomp.listenerPath.
+func (p *parent) passListener(initFd int) error {
+	sc := p.spec.Linux.Seccomp
+	pidfd, err := unix.PidfdOpen(p.initPid, 0)
+	if err != nil {
+		return fmt.Errorf("linux.seccomp.listenerPath: pidfd_open %d: %w", p.initPid, err)
+	}
+	defer unix.Close(pidfd)
+	fd, err := unix.PidfdGetfd(pidfd, initFd, 0)
+	if err != nil {
+		return fmt.Errorf("linux.seccomp.listenerPath: pidfd_getfd: %w", err)
+	}
+	defer unix.Close(fd)
+	state, err := json.Marshal(specs.State{Version: specs.Version, ID: p.c.State.ID, Status: specs.StateCreating,
+		Pid: p.initPid, Bundle: p.c.State.Bundle, Annotations: p.spec.Annotations})
+	if err != nil {
+		return err
+	}
+	if err := seccomp.SendListener(sc.ListenerPath, fd, state, sc.ListenerMetadata); err != nil {
+		return fmt.Errorf("linux.seccomp.listenerPath %s: %w", sc.ListenerPath, err)
+	}
+	return nil
+}
+
+// setInitialAffinity applies process.execCPUAffinity.initial: the CPUs the new process runs
+// on before it enters the container's cgroup.
+func (p *parent) setInitialAffinity() error {
+	a := p.spec.Process.ExecCPUAffinity
+	if a == nil || a.Initial == "" {
+		return nil
+	}
+	set, err := parseCPUList(a.Initial)
+	if err != nil {
+		return fmt.Errorf("process.execCPUAffinity.initial: %w", err)
+	}
+	if err := unix.SchedSetaffinity(p.cmd.Process.Pid, set); err != nil {
+		return fmt.Errorf("process.execCPUAffinity.initial: sched_setaffinity: %w", err)
+	}
+	return nil
 }
 
 func writeIDMaps(pid int, l *specs.Linux) error {

@@ -80,25 +80,31 @@ func runInit(sock *os.File) error {
 	}
 	_ = warnings // the parent validated the same set and logged these
 
-	if err := setupRootfs(&cfg, sock, t); err != nil {
-		return err
+	// An exec joins a container whose root, hostname and sysctls are already set up: its
+	// mount namespace put it at the container's root.
+	if !cfg.Exec {
+		if err := setupRootfs(&cfg, sock, t); err != nil {
+			return err
+		}
+		if err := setupUTS(spec); err != nil {
+			return err
+		}
+		if err := writeSysctls(spec.Linux.Sysctl); err != nil {
+			return err
+		}
+		if err := finishRootfs(spec); err != nil {
+			return err
+		}
+		t.phase("finish rootfs")
 	}
-	if err := setupUTS(spec); err != nil {
-		return err
-	}
-	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
-		return err
-	}
-	if err := finishRootfs(spec); err != nil {
-		return err
-	}
-	t.phase("finish rootfs")
 	if cfg.Console {
 		if err := setupConsole(consoleFd, spec.Process.ConsoleSize); err != nil {
 			return err
 		}
-	} else if _, err := unix.Setsid(); err != nil {
-		return fmt.Errorf("setsid: %w", err)
+	} else if !cfg.Exec {
+		if _, err := unix.Setsid(); err != nil {
+			return fmt.Errorf("setsid: %w", err)
+		}
 	}
 	t.phase("console")
 	if !cfg.NoNewKeyring {
@@ -144,7 +150,7 @@ func runInit(sock *os.File) error {
 		}
 	}
 	if listenerFd >= 0 {
-		if err := sendSeccompListener(&cfg, listenerFd); err != nil {
+		if err := handOverListener(sock, listenerFd); err != nil {
 			return err
 		}
 	}
@@ -158,8 +164,23 @@ func runInit(sock *os.File) error {
 	if err := unix.CloseRange(uint(3+cfg.KeepFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
 	}
+	if err := applyExecAffinity(spec.Process.ExecCPUAffinity); err != nil {
+		return err
+	}
 	if err := writeJSON(sock, syncMsg{Type: msgReady, Msg: t.b.String()}); err != nil {
 		return fmt.Errorf("report ready to parent: %w", err)
+	}
+	if cfg.WaitResume {
+		if m, err := readMsg(sock); err != nil || m.Type != msgResume {
+			return fmt.Errorf("wait for parent to join the cgroup: %v %v", m.Type, err)
+		}
+	}
+	if cfg.Exec {
+		// The socket is close-on-exec: the parent sees it close when execve succeeds, and
+		// gets the error below when it fails.
+		if err := unix.Exec(path, spec.Process.Args, env); err != nil {
+			return fmt.Errorf("exec %s: %w", spec.Process.Args[0], err)
+		}
 	}
 	sock.Close()
 
@@ -180,9 +201,6 @@ func runInit(sock *os.File) error {
 		if err := runHooks("startContainer", spec.Hooks.StartContainer, st); err != nil {
 			return reportLate(err)
 		}
-	}
-	if err := applyExecAffinity(spec.Process.ExecCPUAffinity); err != nil {
-		return reportLate(err)
 	}
 	if err := unix.Exec(path, spec.Process.Args, env); err != nil {
 		return reportLate(fmt.Errorf("exec %s: %w", spec.Process.Args[0], err))
@@ -223,24 +241,21 @@ func loadSeccomp(f *seccomp.Filter) (int, error) {
 	return fd, nil
 }
 
-func sendSeccompListener(cfg *initConfig, fd int) error {
-	sc := cfg.Spec.Linux.Seccomp
-	state, err := json.Marshal(specs.ContainerProcessState{
-		Version: specs.Version,
-		Fds:     []string{specs.SeccompFdName},
-		Pid:     cfg.InitPid,
-		State: specs.State{Version: specs.Version, ID: cfg.ID, Status: specs.StateCreating,
-			Pid: cfg.InitPid, Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations},
-		Metadata: sc.ListenerMetadata,
-	})
+// handOverListener gives the seccomp notify fd to the parent, which sends it to the agent at
+// listenerPath: that path is a host path, and connecting from here would resolve it inside
+// the container (and pass through the filter just loaded).
+func handOverListener(sock *os.File, fd int) error {
+	if err := writeJSON(sock, syncMsg{Type: msgSeccompFd, Fd: fd}); err != nil {
+		return fmt.Errorf("send seccomp listener fd to parent: %w", err)
+	}
+	m, err := readMsg(sock)
 	if err != nil {
-		return err
+		return fmt.Errorf("wait for parent to pass on the seccomp listener: %w", err)
 	}
-	if err := seccomp.SendListener(sc.ListenerPath, fd, state, sc.ListenerMetadata); err != nil {
-		return fmt.Errorf("linux.seccomp.listenerPath %s: %w", sc.ListenerPath, err)
+	if m.Type != msgResume {
+		return fmt.Errorf("unexpected message %q after the seccomp listener", m.Type)
 	}
-	unix.Close(fd)
-	return nil
+	return unix.Close(fd)
 }
 
 func joinSessionKeyring(id string) error {

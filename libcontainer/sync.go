@@ -12,7 +12,11 @@ package libcontainer
 //     │── {"type":"resume"} ──────────────────────►│ createContainer hooks, pivot_root,
 //     │                                            │ hostname, sysctl, console, user, caps,
 //     │                                            │ seccomp
-//     │◄── {"type":"ready"} ───────────────────────│ blocks opening exec.fifo for write
+//     │◄── {"type":"seccomp-fd","fd":N} ───────────│ (only with a listenerPath)
+//     │  pidfd_getfd, sends it to the agent        │
+//     │── {"type":"resume"} ──────────────────────►│
+//     │◄── {"type":"ready"} ───────────────────────│ create: blocks opening exec.fifo for
+//     │                                            │ write; exec: execve (the socket closes)
 //     │  saves state.json, exits                   │
 //   An error anywhere in the init arrives as {"type":"error","msg":...}; the init then exits 1.
 
@@ -32,12 +36,15 @@ const (
 	msgResume  = "resume"
 	msgReady   = "ready"
 	msgError   = "error"
+	// The init has loaded a seccomp filter with a listener: fd is its number in the init.
+	msgSeccompFd = "seccomp-fd"
 )
 
 type syncMsg struct {
 	Type string `json:"type"`
 	Pid  int    `json:"pid,omitempty"`
 	Msg  string `json:"msg,omitempty"`
+	Fd   int    `json:"fd,omitempty"`
 }
 
 func writeFrame(w io.Writer, payload []byte) error {

@@ -1,0 +1,97 @@
+package libcontainer
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/husk-runtime/husk/cgroups"
+)
+
+// Pause freezes every process of a running container.
+func (c *Container) Pause() error {
+	if st := c.Status(); st != Running {
+		return fmt.Errorf("cannot pause %s: container not running (status %s)", c.State.ID, st)
+	}
+	m, err := c.cgroupManager()
+	if err != nil {
+		return fmt.Errorf("pause %s: %w", c.State.ID, err)
+	}
+	return m.Freeze()
+}
+
+// Resume thaws a paused container.
+func (c *Container) Resume() error {
+	if st := c.Status(); st != Paused {
+		return fmt.Errorf("cannot resume %s: container not paused (status %s)", c.State.ID, st)
+	}
+	m, err := c.cgroupManager()
+	if err != nil {
+		return fmt.Errorf("resume %s: %w", c.State.ID, err)
+	}
+	return m.Thaw()
+}
+
+// Pids lists every process of the container, as the host numbers them.
+func (c *Container) Pids() ([]int, error) {
+	if c.Status() == Stopped {
+		return nil, fmt.Errorf("cannot list processes of %s: container not running", c.State.ID)
+	}
+	m, err := c.cgroupManager()
+	if err != nil {
+		return nil, err
+	}
+	return m.Pids()
+}
+
+// Stats reads the container's cgroup statistics.
+func (c *Container) Stats() (*cgroups.Stats, error) {
+	if c.Status() == Stopped {
+		return nil, fmt.Errorf("cannot read stats of %s: container not running", c.State.ID)
+	}
+	m, err := c.cgroupManager()
+	if err != nil {
+		return nil, err
+	}
+	return m.Stats()
+}
+
+// OOMKillCount is the number of OOM kills in the container's cgroup so far.
+func (c *Container) OOMKillCount() (uint64, error) {
+	m, err := c.cgroupManager()
+	if err != nil {
+		return 0, err
+	}
+	return m.OOMKillCount()
+}
+
+// Update applies new limits to a live container and saves them, so that state and a later
+// update see them. The device rules are left as they are.
+func (c *Container) Update(r *specs.LinuxResources) error {
+	if st := c.Status(); st == Stopped {
+		return fmt.Errorf("cannot update %s: container not running", c.State.ID)
+	}
+	m, err := c.cgroupManager()
+	if err != nil {
+		return err
+	}
+	apply := *r
+	apply.Devices = nil
+	if err := m.Set(&apply); err != nil {
+		return fmt.Errorf("update %s: %w", c.State.ID, err)
+	}
+	saved := *r
+	if old := c.State.Config.Linux.Resources; old != nil {
+		saved.Devices = old.Devices
+	}
+	c.State.Config.Linux.Resources = &saved
+	return saveState(c.Dir, c.State)
+}
+
+// Resources returns the container's current linux.resources (never nil).
+func (c *Container) Resources() *specs.LinuxResources {
+	if r := c.State.Config.Linux.Resources; r != nil {
+		return r
+	}
+	return &specs.LinuxResources{}
+}

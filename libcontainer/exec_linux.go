@@ -1,0 +1,125 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/husk-runtime/husk/cgroups"
+)
+
+// ExecOpts describe one `husk exec`.
+type ExecOpts struct {
+	Process       *specs.Process
+	ConsoleSocket string
+	PidFile       string
+	PreserveFds   int
+	IgnorePaused  bool
+	// SubCgroups maps a v1 controller ("" for all, and for v2) to a sub-cgroup of the
+	// container's cgroup to put the process in (exec --cgroup).
+	SubCgroups            map[string]string
+	Stdin, Stdout, Stderr *os.File
+}
+
+// Exec starts a new process inside a running container, confined like its init (the same
+// namespaces, cgroup, seccomp filter; capabilities, user and rlimits from opts.Process), and
+// returns its pid once it has exec'd.
+func (c *Container) Exec(opts ExecOpts) (int, error) {
+	status := c.Status()
+	switch st := status; st {
+	case Stopped:
+		return 0, fmt.Errorf("cannot exec in a stopped container %s: container not running", c.State.ID)
+	case Paused:
+		if !opts.IgnorePaused {
+			return 0, fmt.Errorf("cannot exec in a paused container %s (use --ignore-paused)", c.State.ID)
+		}
+	}
+	t := newPhaseTimer("exec")
+	base := c.State.Config
+	if err := validateProcess(opts.Process); err != nil {
+		return 0, err
+	}
+	if opts.Process.ApparmorProfile != "" {
+		return 0, fmt.Errorf("process.apparmorProfile: AppArmor is not supported by husk yet")
+	}
+	if opts.Process.Terminal && opts.ConsoleSocket == "" {
+		return 0, fmt.Errorf("process.terminal is true but no --console-socket was given")
+	}
+	spec := *base
+	linux := *base.Linux
+	spec.Linux = &linux
+	spec.Process = opts.Process
+	filter, err := compileSeccomp(base.Linux.Seccomp, c.Root)
+	if err != nil {
+		return 0, err
+	}
+	cg, err := c.execCgroup(opts.SubCgroups)
+	if err != nil {
+		return 0, err
+	}
+	p := &parent{c: c, spec: &spec, filter: filter, t: t, root: c.Root,
+		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
+		preserveFds: opts.PreserveFds, namespaces: c.joinNamespaces(), exec: true, cgroup: cg,
+		lateCgroup: status == Paused}
+	if err := p.spawn(); err != nil {
+		p.abort()
+		return 0, err
+	}
+	if err := p.bootstrap(); err != nil {
+		p.abort()
+		return 0, err
+	}
+	if err := p.configure(); err != nil {
+		p.abort()
+		return 0, err
+	}
+	p.sock.Close()
+	if opts.PidFile != "" {
+		if err := writePidFile(opts.PidFile, p.initPid); err != nil {
+			return p.initPid, err
+		}
+	}
+	t.done()
+	return p.initPid, nil
+}
+
+// joinNamespaces lists every namespace of the container as a path to join.
+func (c *Container) joinNamespaces() []specs.LinuxNamespace {
+	var out []specs.LinuxNamespace
+	for _, ns := range c.State.Config.Linux.Namespaces {
+		out = append(out, specs.LinuxNamespace{Type: ns.Type, Path: c.State.NamespacePaths[string(ns.Type)]})
+	}
+	return out
+}
+
+// execCgroup is the container's cgroup, or the sub-cgroups exec --cgroup named.
+func (c *Container) execCgroup(sub map[string]string) (cgroups.Manager, error) {
+	paths := map[string]string{}
+	for k, v := range c.State.CgroupPaths {
+		paths[k] = v
+	}
+	for ctrl, rel := range sub {
+		if rel == "" || filepath.IsAbs(rel) || strings.Contains("/"+rel+"/", "/../") {
+			return nil, fmt.Errorf("--cgroup %q: must be a relative path inside the container's cgroup", rel)
+		}
+		matched := false
+		for k, v := range paths {
+			if ctrl == "" || k == ctrl || (k != "" && strings.Contains(","+k+",", ","+ctrl+",")) {
+				paths[k] = filepath.Join(v, rel)
+				matched = true
+			}
+		}
+		if !matched {
+			return nil, fmt.Errorf("--cgroup %s:%s: the container has no %q cgroup", ctrl, rel, ctrl)
+		}
+	}
+	for k, v := range paths {
+		if _, err := os.Stat(v); err != nil && (sub[k] != "" || sub[""] != "") {
+			return nil, fmt.Errorf("--cgroup: sub-cgroup %s: %w", v, err)
+		}
+	}
+	return cgroups.Load(paths)
+}
