@@ -14,6 +14,7 @@ var createFlags = []cli.Flag{
 	&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root to jail the process inside rootfs (MS_MOVE + chroot instead)"},
 	&cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring for the container"},
 	&cli.IntFlag{Name: "preserve-fds", Usage: "pass N additional file descriptors to the container (fds 3 to 3+N-1)"},
+	&cli.StringFlag{Name: "pidfd-socket", Usage: "AF_UNIX socket that receives a pidfd of the container's init"},
 }
 
 var createCommand = &cli.Command{
@@ -53,5 +54,6 @@ func createOpts(c *cli.Context, id string) (libcontainer.CreateOpts, error) {
 		NoPivot:       c.Bool("no-pivot"),
 		NoNewKeyring:  c.Bool("no-new-keyring"),
 		PreserveFds:   n,
+		PidfdSocket:   c.String("pidfd-socket"),
 	}, nil
 }

@@ -36,6 +36,7 @@ var execCommand = &cli.Command{
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass N additional file descriptors (3 to 3+N-1)"},
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec into a paused container"},
 		&cli.StringSliceFlag{Name: "cgroup", Usage: "run in a sub-cgroup: [controller:]path"},
+		&cli.StringFlag{Name: "pidfd-socket", Usage: "AF_UNIX socket that receives a pidfd of the process"},
 	},
 	SkipFlagParsing: false,
 	Action: func(c *cli.Context) error {
@@ -71,10 +72,22 @@ var execCommand = &cli.Command{
 		if !detach {
 			signal.Notify(sigs)
 		}
-		pid, err := ctr.Exec(libcontainer.ExecOpts{
+		var tty *ttyProxy
+		if proc.Terminal && !detach && c.String("console-socket") == "" {
+			if tty, err = newTTYProxy(); err != nil {
+				ctr.Close()
+				return err
+			}
+		}
+		opts := libcontainer.ExecOpts{
 			Process: proc, ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
+			PidfdSocket: c.String("pidfd-socket"),
 			PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused"), SubCgroups: sub,
-		})
+		}
+		if tty != nil {
+			opts.ConsoleConn = tty.child
+		}
+		pid, err := ctr.Exec(opts)
 		ctr.Close()
 		if err != nil {
 			return err
@@ -82,7 +95,15 @@ var execCommand = &cli.Command{
 		if detach {
 			return nil
 		}
-		status := forwardAndWait(pid, sigs)
+		if tty != nil {
+			if err := tty.start(); err != nil {
+				return err
+			}
+		}
+		status := forwardAndWait(pid, sigs, tty)
+		if tty != nil {
+			tty.finish()
+		}
 		os.Exit(status)
 		return nil
 	},

@@ -60,7 +60,7 @@ func newApp() *cli.App {
 		Before: setup,
 		Commands: []*cli.Command{
 			createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand,
-			listCommand, specCommand, pauseCommand, resumeCommand, psCommand, eventsCommand, updateCommand, execCommand,
+			listCommand, specCommand, pauseCommand, resumeCommand, psCommand, eventsCommand, updateCommand, execCommand, featuresCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

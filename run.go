@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/signal"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
@@ -42,9 +44,24 @@ var runCommand = &cli.Command{
 		if !detach {
 			signal.Notify(sigs)
 		}
+		var tty *ttyProxy
+		if !detach && opts.ConsoleSocket == "" && specWantsTerminal(opts.Bundle) {
+			if tty, err = newTTYProxy(); err != nil {
+				return err
+			}
+			opts.ConsoleConn = tty.child
+		}
 		ctr, err := libcontainer.Create(opts)
 		if err != nil {
 			return err
+		}
+		if tty != nil {
+			if err := tty.start(); err != nil {
+				ctr.Destroy(true)
+				ctr.Close()
+				return err
+			}
+			defer tty.finish()
 		}
 		if err := ctr.Start(); err != nil {
 			ctr.Destroy(true)
@@ -58,8 +75,11 @@ var runCommand = &cli.Command{
 		// Release the lock while the container runs so state, kill and exec can reach it.
 		pid := ctr.State.InitPid
 		ctr.Close()
-		status := forwardAndWait(pid, sigs)
+		status := forwardAndWait(pid, sigs, tty)
 		signal.Stop(sigs)
+		if tty != nil {
+			tty.finish()
+		}
 		if !c.Bool("keep") {
 			if err := deleteContainer(c.String("root"), id, true); err != nil {
 				return err
@@ -72,7 +92,7 @@ var runCommand = &cli.Command{
 
 // forwardAndWait relays signals to the init and reaps children until the init exits; it
 // returns the exit code husk should exit with (128+N for a signal, as a shell reports it).
-func forwardAndWait(pid int, sigs chan os.Signal) int {
+func forwardAndWait(pid int, sigs chan os.Signal, tty *ttyProxy) int {
 	for {
 		// Reap everything that has exited; orphans of the container land here as subreaper.
 		for {
@@ -94,10 +114,30 @@ func forwardAndWait(pid int, sigs chan os.Signal) int {
 		s := <-sigs
 		sig := s.(unix.Signal)
 		switch sig {
-		case unix.SIGCHLD, unix.SIGWINCH, unix.SIGURG, unix.SIGPIPE:
+		case unix.SIGWINCH:
+			if tty != nil {
+				tty.resize()
+			}
+			continue
+		case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
 			// SIGCHLD: loop to reap. SIGURG is the Go runtime's own preemption signal.
 			continue
 		}
 		unix.Kill(pid, sig)
 	}
+}
+
+// specWantsTerminal reads only process.terminal of the bundle's config (the full load and
+// validation happen in create).
+func specWantsTerminal(bundle string) bool {
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return false
+	}
+	var s struct {
+		Process *struct {
+			Terminal bool `json:"terminal"`
+		} `json:"process"`
+	}
+	return json.Unmarshal(data, &s) == nil && s.Process != nil && s.Process.Terminal
 }

@@ -29,9 +29,13 @@ type CreateOpts struct {
 	Bundle        string
 	PidFile       string
 	ConsoleSocket string
-	NoPivot       bool
-	NoNewKeyring  bool
-	PreserveFds   int
+	// ConsoleConn, when set, is a connected socket that receives the pty master (husk's own
+	// terminal proxy) instead of ConsoleSocket.
+	ConsoleConn  *os.File
+	NoPivot      bool
+	NoNewKeyring bool
+	PreserveFds  int
+	PidfdSocket  string // receives a pidfd of the init
 	// Stdio for the container's process; nil means the caller's own.
 	Stdin, Stdout, Stderr *os.File
 }
@@ -69,6 +73,10 @@ func Create(opts CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	if spec.Linux.MountLabel != "" || spec.Process.SelinuxLabel != "" {
+		// As runc on a host without SELinux: the labels have nothing to apply to.
+		slog.Warn("SELinux is not enabled on this host: process.selinuxLabel and linux.mountLabel are ignored")
+	}
 	filter, err := compileSeccomp(spec.Linux.Seccomp, opts.Root)
 	if err != nil {
 		return nil, err
@@ -93,10 +101,19 @@ func Create(opts CreateOpts) (*Container, error) {
 	c := &Container{Root: opts.Root, Dir: dir, lock: lock, State: &State{
 		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, Config: spec,
 	}}
+	if host := os.Getenv("NOTIFY_SOCKET"); host != "" {
+		if err := setupNotify(dir, spec); err != nil {
+			os.RemoveAll(dir)
+			c.Close()
+			return nil, err
+		}
+		c.State.NotifySocket = host
+	}
 	p := &parent{c: c, spec: spec, filter: filter, t: t, root: opts.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
-		preserveFds: opts.PreserveFds, namespaces: spec.Linux.Namespaces,
-		noPivot: opts.NoPivot, noNewKeyring: opts.NoNewKeyring}
+		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: spec.Linux.Namespaces,
+		pidfdSocket: opts.PidfdSocket,
+		noPivot:     opts.NoPivot, noNewKeyring: opts.NoNewKeyring}
 	if err := p.create(opts.PidFile); err != nil {
 		p.abort()
 		c.Close()
@@ -116,6 +133,8 @@ type parent struct {
 	root                  string // --root, whose directory also serves sealedExe
 	stdin, stdout, stderr *os.File
 	consoleSocket         string
+	consoleConn           *os.File
+	pidfdSocket           string
 	preserveFds           int
 	noPivot, noNewKeyring bool
 	namespaces            []specs.LinuxNamespace // with a path: joined; without: created
@@ -176,6 +195,11 @@ func (p *parent) create(pidFile string) error {
 			return err
 		}
 	}
+	if p.pidfdSocket != "" {
+		if err := SendPidfd(p.pidfdSocket, p.initPid); err != nil {
+			return err
+		}
+	}
 	p.t.phase("save state")
 	return nil
 }
@@ -224,7 +248,10 @@ func (p *parent) spawn() error {
 		env = append(env, "_HUSK_FIFOFD="+strconv.Itoa(3+len(cmd.ExtraFiles)))
 		cmd.ExtraFiles = append(cmd.ExtraFiles, fifoFd)
 	}
-	if p.consoleSocket != "" {
+	if p.consoleConn != nil {
+		env = append(env, "_HUSK_CONSOLE="+strconv.Itoa(3+len(cmd.ExtraFiles)))
+		cmd.ExtraFiles = append(cmd.ExtraFiles, p.consoleConn)
+	} else if p.consoleSocket != "" {
 		conn, err := net.Dial("unix", p.consoleSocket)
 		if err != nil {
 			return fmt.Errorf("connect to --console-socket %s: %w", p.consoleSocket, err)
@@ -359,7 +386,7 @@ func (p *parent) configure() error {
 	cfg := initConfig{
 		ID: p.c.State.ID, InitPid: p.initPid, Spec: spec, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
 		NoPivot: p.noPivot, NoNewKeyring: p.noNewKeyring, Exec: p.exec, WaitResume: p.lateCgroup,
-		Console: p.consoleSocket != "", KeepFds: listenFds() + p.preserveFds,
+		Console: p.consoleSocket != "" || p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,
 		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter,
 		Debug: slog.Default().Enabled(context.Background(), slog.LevelDebug),
 	}

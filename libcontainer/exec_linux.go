@@ -15,7 +15,9 @@ import (
 type ExecOpts struct {
 	Process       *specs.Process
 	ConsoleSocket string
+	ConsoleConn   *os.File // see CreateOpts.ConsoleConn
 	PidFile       string
+	PidfdSocket   string // receives a pidfd of the process
 	PreserveFds   int
 	IgnorePaused  bool
 	// SubCgroups maps a v1 controller ("" for all, and for v2) to a sub-cgroup of the
@@ -45,7 +47,7 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 	if opts.Process.ApparmorProfile != "" {
 		return 0, fmt.Errorf("process.apparmorProfile: AppArmor is not supported by husk yet")
 	}
-	if opts.Process.Terminal && opts.ConsoleSocket == "" {
+	if opts.Process.Terminal && opts.ConsoleSocket == "" && opts.ConsoleConn == nil {
 		return 0, fmt.Errorf("process.terminal is true but no --console-socket was given")
 	}
 	spec := *base
@@ -62,7 +64,7 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 	}
 	p := &parent{c: c, spec: &spec, filter: filter, t: t, root: c.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
-		preserveFds: opts.PreserveFds, namespaces: c.joinNamespaces(), exec: true, cgroup: cg,
+		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: c.joinNamespaces(), exec: true, cgroup: cg,
 		lateCgroup: status == Paused}
 	if err := p.spawn(); err != nil {
 		p.abort()
@@ -79,6 +81,11 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 	p.sock.Close()
 	if opts.PidFile != "" {
 		if err := writePidFile(opts.PidFile, p.initPid); err != nil {
+			return p.initPid, err
+		}
+	}
+	if opts.PidfdSocket != "" {
+		if err := SendPidfd(opts.PidfdSocket, p.initPid); err != nil {
 			return p.initPid, err
 		}
 	}

@@ -22,6 +22,15 @@ func (c *Container) Start() error {
 	default:
 		return fmt.Errorf("cannot start an already %s container", st)
 	}
+	var notify *notifyListener
+	if c.State.NotifySocket != "" {
+		n, err := listenNotify(c.Dir, c.State.NotifySocket)
+		if err != nil {
+			return err
+		}
+		notify = n
+		defer n.conn.Close()
+	}
 	fifo := filepath.Join(c.Dir, fifoName)
 	f, err := os.OpenFile(fifo, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -56,6 +65,11 @@ func (c *Container) Start() error {
 	}
 	if err := os.Remove(fifo); err != nil {
 		return fmt.Errorf("remove %s: %w", fifo, err)
+	}
+	if notify != nil {
+		if err := notify.relayUntilReady(c.State.InitPid); err != nil {
+			return err
+		}
 	}
 	if h := c.State.Config.Hooks; h != nil && len(h.Poststart) > 0 {
 		if err := runHooks("poststart", h.Poststart, c.ociStateWith(Running, c.State.InitPid)); err != nil {

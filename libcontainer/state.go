@@ -42,6 +42,8 @@ type State struct {
 	// NamespacePaths are the init's namespaces (/proc/<pid>/ns/<kind>), for exec and for other
 	// containers that join them.
 	NamespacePaths map[string]string `json:"namespace_paths,omitempty"`
+	// NotifySocket is the host's NOTIFY_SOCKET husk ran with at create: start relays to it.
+	NotifySocket string `json:"notify_socket,omitempty"`
 }
 
 // ErrNotExist is returned when no container has the id.

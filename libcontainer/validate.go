@@ -112,11 +112,14 @@ func Validate(s *specs.Spec) error {
 	if err := validateSysctl(s.Linux.Sysctl, has); err != nil {
 		return err
 	}
+	if s.Linux.MemoryPolicy != nil {
+		return errors.New("linux.memoryPolicy: not supported by husk yet")
+	}
+	if len(s.Linux.NetDevices) > 0 {
+		return errors.New("linux.netDevices: not supported by husk yet")
+	}
 	if s.Linux.IntelRdt != nil {
 		return errors.New("linux.intelRdt: not supported by husk")
-	}
-	if s.Linux.MountLabel != "" || s.Process.SelinuxLabel != "" {
-		return errors.New("SELinux labels (process.selinuxLabel, linux.mountLabel): not supported by husk yet")
 	}
 	if s.Process.ApparmorProfile != "" {
 		return errors.New("process.apparmorProfile: AppArmor is not supported by husk yet")

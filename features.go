@@ -1,0 +1,59 @@
+package main
+
+import (
+	"encoding/json"
+	"sort"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
+	"github.com/urfave/cli/v2"
+
+	"github.com/husk-runtime/husk/capabilities"
+	"github.com/husk-runtime/husk/libcontainer"
+	"github.com/husk-runtime/husk/seccomp"
+)
+
+var featuresCommand = &cli.Command{
+	Name:  "features",
+	Usage: "print what this husk implements, as runtime-spec features JSON",
+	Action: func(c *cli.Context) error {
+		yes, no := true, false
+		opts := libcontainer.MountOptionNames()
+		sort.Strings(opts)
+		f := features.Features{
+			OCIVersionMin: "1.0.0",
+			OCIVersionMax: specs.Version,
+			Hooks:         []string{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"},
+			MountOptions:  opts,
+			Linux: &features.Linux{
+				Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
+				Capabilities: capabilities.KnownNames(),
+				Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &yes},
+				Seccomp: &features.Seccomp{
+					Enabled:        &yes,
+					Actions:        seccomp.KnownActions(),
+					Operators:      seccomp.KnownOperators(),
+					Archs:          seccomp.KnownArchs(),
+					KnownFlags:     seccomp.KnownFlags(),
+					SupportedFlags: seccomp.SupportedFlags(),
+				},
+				Apparmor:        &features.Apparmor{Enabled: &no},
+				Selinux:         &features.Selinux{Enabled: &no},
+				IntelRdt:        &features.IntelRdt{Enabled: &no},
+				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
+				NetDevices:      &features.NetDevices{Enabled: &no},
+			},
+			Annotations: map[string]string{
+				"io.github.husk-runtime.husk.version":    version,
+				"io.github.husk-runtime.husk.commit":     gitCommit,
+				"io.github.husk-runtime.husk.libseccomp": seccomp.Version(),
+			},
+		}
+		out, err := json.MarshalIndent(f, "", "    ")
+		if err != nil {
+			return err
+		}
+		_, err = c.App.Writer.Write(append(out, '\n'))
+		return err
+	},
+}
