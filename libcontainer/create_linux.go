@@ -55,8 +55,9 @@ type initConfig struct {
 	Hooks        bool            `json:"hooks,omitempty"` // the parent runs prestart/createRuntime hooks
 	Seccomp      *seccomp.Filter `json:"seccomp,omitempty"`
 	Debug        bool            `json:"debug,omitempty"`
-	Exec         bool            `json:"exec,omitempty"`        // join a running container: no rootfs set-up, no fifo
-	WaitResume   bool            `json:"wait_resume,omitempty"` // exec: wait for "resume" after "ready"
+	Exec         bool            `json:"exec,omitempty"`         // join a running container: no rootfs set-up, no fifo
+	WaitResume   bool            `json:"wait_resume,omitempty"`  // exec: wait for "resume" after "ready"
+	TestKillAt   string          `json:"test_kill_at,omitempty"` // init phase to die at (_HUSK_TEST_KILL_AT="init:<phase>")
 }
 
 // Create builds the container up to the point where its init waits on exec.fifo.
@@ -166,6 +167,14 @@ func (p *parent) create(pidFile string) error {
 		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	p.cgroup = cg
+	// A preliminary state (no init yet) names the cgroup, so that if husk is killed from here
+	// on, `delete` finds and removes what was made; the status reads "stopped" until the end.
+	p.c.State.CgroupPaths = cg.Paths()
+	p.c.State.Created = time.Now().UTC()
+	if err := writeState(p.c.Dir, p.c.State, false); err != nil {
+		return err
+	}
+	p.t.phase("state dir")
 	if err := p.spawn(); err != nil {
 		return err
 	}
@@ -351,7 +360,7 @@ func (p *parent) bootstrap() error {
 	for {
 		m, err := readMsg(p.sock)
 		if err != nil {
-			return fmt.Errorf("read from init: %w", err)
+			return p.initDied(err)
 		}
 		switch m.Type {
 		case msgUsermap:
@@ -388,7 +397,8 @@ func (p *parent) configure() error {
 		NoPivot: p.noPivot, NoNewKeyring: p.noNewKeyring, Exec: p.exec, WaitResume: p.lateCgroup,
 		Console: p.consoleSocket != "" || p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,
 		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter,
-		Debug: slog.Default().Enabled(context.Background(), slog.LevelDebug),
+		Debug:      slog.Default().Enabled(context.Background(), slog.LevelDebug),
+		TestKillAt: initKillAt(p.t.killAt),
 	}
 	if err := writeJSON(p.sock, cfg); err != nil {
 		return fmt.Errorf("send config to init: %w", err)
@@ -396,7 +406,7 @@ func (p *parent) configure() error {
 	for {
 		m, err := readMsg(p.sock)
 		if err != nil {
-			return fmt.Errorf("read from init: %w", err)
+			return p.initDied(err)
 		}
 		switch m.Type {
 		case msgHooks:
@@ -520,6 +530,31 @@ func (p *parent) passListener(initFd int) error {
 	return nil
 }
 
+// initDied explains a socket that broke before the init reported: it died (a crash or a
+// kill, since its own errors arrive as messages), and its exit status says how.
+func (p *parent) initDied(readErr error) error {
+	if readErr != io.EOF {
+		return fmt.Errorf("read from init: %w", readErr)
+	}
+	if p.cmd != nil && p.cmd.Process.Pid == p.initPid {
+		if err := p.cmd.Wait(); err != nil {
+			p.cmd = nil
+			return fmt.Errorf("container init exited before it was ready: %w", err)
+		}
+		p.cmd = nil
+	} else if p.initPid > 0 {
+		var ws unix.WaitStatus
+		if pid, err := unix.Wait4(p.initPid, &ws, 0, nil); err == nil && pid == p.initPid {
+			p.initPid = 0
+			if ws.Signaled() {
+				return fmt.Errorf("container init was killed by signal %d before it was ready", ws.Signal())
+			}
+			return fmt.Errorf("container init exited with status %d before it was ready", ws.ExitStatus())
+		}
+	}
+	return errors.New("container init exited before it was ready")
+}
+
 // setInitialAffinity applies process.execCPUAffinity.initial: the CPUs the new process runs
 // on before it enters the container's cgroup.
 func (p *parent) setInitialAffinity() error {
@@ -622,4 +657,11 @@ func waitGone(pid int, timeout time.Duration) bool {
 		}
 		return err == nil && n > 0
 	}
+}
+
+func initKillAt(killAt string) string {
+	if phase, ok := strings.CutPrefix(killAt, "init:"); ok {
+		return phase
+	}
+	return ""
 }

@@ -70,10 +70,12 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 		p.abort()
 		return 0, err
 	}
+	t.phase("spawn init")
 	if err := p.bootstrap(); err != nil {
 		p.abort()
 		return 0, err
 	}
+	t.phase("namespaces")
 	if err := p.configure(); err != nil {
 		p.abort()
 		return 0, err

@@ -71,7 +71,7 @@ func runInit(sock *os.File) error {
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return fmt.Errorf("decode config from parent: %w", err)
 	}
-	t := &initTimer{enabled: cfg.Debug}
+	t := &initTimer{enabled: cfg.Debug, killAt: cfg.TestKillAt}
 	t.phase("")
 	spec := cfg.Spec
 	caps, warnings, err := capabilities.New(spec.Process.Capabilities)
@@ -123,6 +123,11 @@ func runInit(sock *os.File) error {
 			return fmt.Errorf("process.noNewPrivileges: prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 		}
 	}
+	// Only stdio and the kept fds (LISTEN_FDS, --preserve-fds) may reach the workload. This
+	// comes before seccomp: a profile may well not allow close_range.
+	if err := unix.CloseRange(uint(3+cfg.KeepFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("close_range: %w", err)
+	}
 	// Without no_new_privs the kernel only lets us load a filter while we hold CAP_SYS_ADMIN,
 	// so it goes on before the user and capabilities change; with it, as late as possible so
 	// that fewer of our own syscalls pass through it.
@@ -159,10 +164,6 @@ func runInit(sock *os.File) error {
 	path, err := lookPath(spec.Process.Args[0], env)
 	if err != nil {
 		return err
-	}
-	// Only stdio and the kept fds (LISTEN_FDS, --preserve-fds) may reach the workload.
-	if err := unix.CloseRange(uint(3+cfg.KeepFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return fmt.Errorf("close_range: %w", err)
 	}
 	if err := applyExecAffinity(spec.Process.ExecCPUAffinity); err != nil {
 		return err

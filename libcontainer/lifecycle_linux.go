@@ -15,6 +15,7 @@ import (
 
 // Start lets a created container's init exec the workload and runs the poststart hooks.
 func (c *Container) Start() error {
+	t := newPhaseTimer("start")
 	switch st := c.Status(); st {
 	case Created:
 	case Stopped:
@@ -59,12 +60,15 @@ func (c *Container) Start() error {
 			return fmt.Errorf("container %s init exited before start", c.State.ID)
 		}
 	}
+	// The fifo goes before its byte is read: once the init's write is done it execs, and
+	// from then on the status must not say "created".
+	if err := os.Remove(fifo); err != nil {
+		return fmt.Errorf("remove %s: %w", fifo, err)
+	}
+	t.phase("fifo")
 	var b [1]byte
 	if n, err := unix.Read(int(f.Fd()), b[:]); n != 1 {
 		return fmt.Errorf("read exec fifo: %v", err)
-	}
-	if err := os.Remove(fifo); err != nil {
-		return fmt.Errorf("remove %s: %w", fifo, err)
 	}
 	if notify != nil {
 		if err := notify.relayUntilReady(c.State.InitPid); err != nil {
@@ -83,6 +87,7 @@ func (c *Container) Start() error {
 // Destroy removes a container: kills what is left of it (only with force when it runs),
 // removes its cgroup, runs the poststop hooks and deletes its state.
 func (c *Container) Destroy(force bool) error {
+	t := newPhaseTimer("delete")
 	status := c.Status()
 	if (status == Running || status == Paused) && !force {
 		return fmt.Errorf("cannot delete container %s that is not stopped: %s", c.State.ID, status)
@@ -106,6 +111,7 @@ func (c *Container) Destroy(force bool) error {
 			return fmt.Errorf("delete %s: init %d did not exit after SIGKILL", c.State.ID, c.State.InitPid)
 		}
 	}
+	t.phase("kill")
 	if cg != nil && cg.Exists() {
 		// Without a pid namespace the init's children survive it.
 		if pids, err := cg.Pids(); err == nil && len(pids) > 0 {
@@ -117,6 +123,7 @@ func (c *Container) Destroy(force bool) error {
 			return fmt.Errorf("delete %s: %w", c.State.ID, err)
 		}
 	}
+	t.phase("cgroup")
 	if h := c.State.Config.Hooks; h != nil && len(h.Poststop) > 0 {
 		if err := runHooks("poststop", h.Poststop, c.ociStateWith(Stopped, 0)); err != nil {
 			slog.Warn(err.Error())
@@ -125,5 +132,6 @@ func (c *Container) Destroy(force bool) error {
 	if err := os.RemoveAll(c.Dir); err != nil {
 		return fmt.Errorf("remove state dir %s: %w", c.Dir, err)
 	}
+	t.done()
 	return nil
 }

@@ -50,16 +50,26 @@ type State struct {
 var ErrNotExist = errors.New("container does not exist")
 
 func saveState(dir string, st *State) error {
+	return writeState(dir, st, true)
+}
+
+// writeState replaces state.json; durable adds an fsync, which only the final state of a
+// create needs (a preliminary one only has to survive husk being killed, not the machine).
+func writeState(dir string, st *State, durable bool) error {
 	data, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	return writeFileAtomic(filepath.Join(dir, stateFile), data, 0o600)
+	return writeFile(filepath.Join(dir, stateFile), data, 0o600, durable)
 }
 
 // writeFileAtomic writes to a temp file in the same directory, fsyncs it and renames it over
 // path, so a reader sees the old file or the new one and never a torn one.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return writeFile(path, data, perm, true)
+}
+
+func writeFile(path string, data []byte, perm os.FileMode, durable bool) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {
@@ -75,9 +85,11 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 		f.Close()
 		return fmt.Errorf("chmod %s: %w", tmp, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", tmp, err)
+	if durable {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("fsync %s: %w", tmp, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", tmp, err)
