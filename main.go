@@ -1,4 +1,11 @@
 // husk is an OCI container runtime with runc's command line.
+//
+// The Go runtime would otherwise size GOMAXPROCS from the CPU quota of husk's cgroup and keep
+// its cgroup files open to follow changes: in `husk init` those fds would sit inside the
+// container's cgroup until exec. With these settings they are read once at start and closed.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (

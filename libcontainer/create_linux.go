@@ -178,7 +178,7 @@ func (p *parent) create(pidFile string) error {
 	if err := p.spawn(); err != nil {
 		return err
 	}
-	p.t.phase("spawn init")
+	p.t.phase("cgroup join")
 	if err := p.bootstrap(); err != nil {
 		return err
 	}
@@ -194,6 +194,7 @@ func (p *parent) create(pidFile string) error {
 	if err := p.configure(); err != nil {
 		return err
 	}
+	p.t.phase("init ready")
 	p.sock.Close()
 	p.c.State.Created = time.Now().UTC()
 	if err := saveState(p.c.Dir, p.c.State); err != nil {
@@ -229,6 +230,7 @@ func (p *parent) spawn() error {
 		return err
 	}
 	defer exe.Close()
+	p.t.phase("seal binary")
 	// Path is set below, to the sealed binary's fd.
 	cmd := &exec.Cmd{Args: []string{"husk", "init"}}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orStd(p.stdin, os.Stdin), orStd(p.stdout, os.Stdout), orStd(p.stderr, os.Stderr)
@@ -245,7 +247,7 @@ func (p *parent) spawn() error {
 		// Go reads the cgroup's CPU limit files at start to size GOMAXPROCS; a fixed value
 		// keeps those files from being opened inside the container.
 		"GOMAXPROCS=1",
-		"GODEBUG=updatemaxprocs=0",
+		"GODEBUG=containermaxprocs=0,updatemaxprocs=0",
 	}
 	cmd.ExtraFiles = append(cmd.ExtraFiles, child)
 	if p.fifo != "" {
@@ -290,6 +292,7 @@ func (p *parent) spawn() error {
 	}
 	p.cmd = cmd
 	p.initPid = cmd.Process.Pid
+	p.t.phase("fork init")
 	if err := p.setInitialAffinity(); err != nil {
 		return err
 	}
@@ -313,9 +316,11 @@ func (p *parent) spawn() error {
 	if err := p.cgroup.Apply(-1); err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
+	p.t.phase("cgroup mkdir")
 	if err := p.cgroup.Set(cgroupResources(p.spec)); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)
 	}
+	p.t.phase("cgroup limits")
 	if err := p.cgroup.Apply(cmd.Process.Pid); err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
