@@ -12,7 +12,7 @@ HUSK    := $(CURDIR)/husk
 BUILD_DEPS := gcc libc6-dev libseccomp-dev pkg-config
 TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps
 
-.PHONY: all deps test-deps demo test unit integration conformance install clean
+.PHONY: all deps test-deps demo test unit integration conformance clients install clean
 
 all: husk
 
@@ -33,7 +33,8 @@ demo: husk
 	@echo "+ husk --root demo/state run --bundle demo/bundle demo"
 	@$(HUSK) --root $(CURDIR)/demo/state run --bundle demo/bundle demo-$$$$
 
-test: husk test-deps unit integration conformance
+# Each suite prints a closing "N passed, N failed" line; the first failing suite stops the run.
+test: husk test-deps unit integration conformance clients
 
 unit: husk
 	$(GO) test -count=1 ./...
@@ -43,6 +44,10 @@ integration: husk test-deps
 
 conformance: husk test-deps
 	HUSK=$(HUSK) tests/conformance/run.sh
+
+# containerd, podman, docker and buildah from Debian's packages, driving husk.
+clients: husk test-deps
+	HUSK=$(HUSK) tests/clients/run.sh
 
 install: husk
 	install -D -m 0755 husk $(DESTDIR)$(PREFIX)/sbin/husk

@@ -190,18 +190,18 @@ func runInit(sock *os.File) error {
 	if err != nil {
 		return reportLate(fmt.Errorf("open exec fifo: %w", err))
 	}
-	if _, err := fifo.Write([]byte{0}); err != nil {
-		return reportLate(fmt.Errorf("write exec fifo: %w", err))
-	}
-	fifo.Close()
 	unix.Close(fifoFd)
-
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
 		st := OCIState{OCIVersion: specs.Version, ID: cfg.ID, Pid: cfg.InitPid, Status: Created,
 			Bundle: cfg.Bundle, Annotations: spec.Annotations}
 		if err := runHooks("startContainer", spec.Hooks.StartContainer, st); err != nil {
 			return reportLate(err)
 		}
+	}
+	// The byte says the hooks are done; execve then closes the fifo (close-on-exec), which is
+	// how `start` knows the workload runs before it calls the poststart hooks.
+	if _, err := fifo.Write([]byte{0}); err != nil {
+		return reportLate(fmt.Errorf("write exec fifo: %w", err))
 	}
 	if err := unix.Exec(path, spec.Process.Args, env); err != nil {
 		return reportLate(fmt.Errorf("exec %s: %w", spec.Process.Args[0], err))

@@ -32,43 +32,32 @@ func (c *Container) Start() error {
 		notify = n
 		defer n.conn.Close()
 	}
+	// The pidfd is taken before the fifo is opened: opening it lets the init exec, and a short
+	// workload may exit and be reaped by the engine before we would look again.
+	pidfd, err := unix.PidfdOpen(c.State.InitPid, 0)
+	if err != nil {
+		return fmt.Errorf("container %s not running: init %d: %w", c.State.ID, c.State.InitPid, err)
+	}
+	defer unix.Close(pidfd)
+	if !c.initAlive() {
+		return fmt.Errorf("cannot start a container that has stopped")
+	}
 	fifo := filepath.Join(c.Dir, fifoName)
 	f, err := os.OpenFile(fifo, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", fifo, err)
 	}
 	defer f.Close()
-	pidfd, err := unix.PidfdOpen(c.State.InitPid, 0)
-	if err != nil {
-		return fmt.Errorf("container %s not running: init %d: %w", c.State.ID, c.State.InitPid, err)
-	}
-	defer unix.Close(pidfd)
-	// Wait for the init's byte, or for the init to die (then nobody will ever write).
-	fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
-	for {
-		_, err := unix.Poll(fds, -1)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("poll exec fifo: %w", err)
-		}
-		if fds[0].Revents&unix.POLLIN != 0 {
-			break
-		}
-		if fds[1].Revents != 0 {
-			return fmt.Errorf("container %s init exited before start", c.State.ID)
-		}
-	}
-	// The fifo goes before its byte is read: once the init's write is done it execs, and
-	// from then on the status must not say "created".
+	// The fifo goes before anything is read: once the init's write is done it execs, and from
+	// then on the status must not say "created".
 	if err := os.Remove(fifo); err != nil {
 		return fmt.Errorf("remove %s: %w", fifo, err)
 	}
 	t.phase("fifo")
-	var b [1]byte
-	if n, err := unix.Read(int(f.Fd()), b[:]); n != 1 {
-		return fmt.Errorf("read exec fifo: %v", err)
+	// The init writes one byte once the startContainer hooks ran, and its execve closes the
+	// fifo: wait for both, or for the init to die (then nobody will ever write).
+	if err := waitFifo(f, pidfd, c.State.ID); err != nil {
+		return err
 	}
 	if notify != nil {
 		if err := notify.relayUntilReady(c.State.InitPid); err != nil {
@@ -134,4 +123,45 @@ func (c *Container) Destroy(force bool) error {
 	}
 	t.done()
 	return nil
+}
+
+// waitFifo reads the exec fifo until the init's byte and then end of file (its execve).
+func waitFifo(f *os.File, pidfd int, id string) error {
+	fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}, {Fd: int32(pidfd), Events: unix.POLLIN}}
+	got := false
+	var buf [16]byte
+	for {
+		_, err := unix.Poll(fds, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("poll exec fifo: %w", err)
+		}
+		if fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0 {
+			n, err := unix.Read(int(f.Fd()), buf[:])
+			if err == unix.EAGAIN || err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("read exec fifo: %w", err)
+			}
+			if n > 0 {
+				got = true
+				continue
+			}
+			// End of file: the init closed its end, by execve or by dying.
+			if !got {
+				return fmt.Errorf("container %s init exited before it could exec the process", id)
+			}
+			return nil
+		}
+		if fds[1].Revents != 0 && !got {
+			return fmt.Errorf("container %s init exited before start", id)
+		}
+		if fds[1].Revents != 0 {
+			// It died after the byte: its fifo end is closed too, the read will see EOF.
+			fds[1].Events = 0
+		}
+	}
 }

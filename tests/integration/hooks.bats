@@ -1,0 +1,187 @@
+#!/usr/bin/env bats
+# Hooks: all six kinds, the state on stdin, args, env, timeout, and failures.
+
+load helpers
+
+# hook_json prints a hook that records its stdin, env and order into DIR:
+# hook_json KIND DIR [extra jq fields]
+hook_json() {
+	local kind=$1 dir=$2
+	# shellcheck disable=SC2016
+	jq -cn --arg kind "$kind" --arg dir "$dir" '{
+		path: "/bin/sh",
+		args: ["sh", "-c", "cat >\"$2/$1.json\"; env >\"$2/$1.env\"; echo \"$1\" >>\"$2/order\"", "sh", $kind, $dir],
+		env: ["HOOK_KIND=\($kind)", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+	}'
+}
+
+# hook_order prints the kinds of the hooks that ran, in order, on one line.
+hook_order() {
+	tr '\n' ' ' <"$OUT/order"
+}
+
+# setup_all_hooks installs a recording hook of each kind. startContainer runs
+# in the container, so it writes to /out, the same directory bind-mounted.
+setup_all_hooks() {
+	OUT="$TESTDIR/out"
+	mkdir -p "$OUT"
+	update_config ".mounts += [{source: \"$OUT\", destination: \"/out\", type: \"bind\", options: [\"rbind\"]}]
+		| .hooks = {
+			prestart: [$(hook_json prestart "$OUT")],
+			createRuntime: [$(hook_json createRuntime "$OUT")],
+			createContainer: [$(hook_json createContainer "$OUT")],
+			startContainer: [$(hook_json startContainer /out)],
+			poststart: [$(hook_json poststart "$OUT")],
+			poststop: [$(hook_json poststop "$OUT")]
+		}"
+}
+
+@test "all six hooks run in order with the state on stdin" {
+	setup_all_hooks
+	set_args true
+	local id
+	id=$(new_id)
+	run -0 husk_bg create --bundle "$BUNDLE" "$id"
+	local pid
+	pid=$(container_pid "$id")
+	[ "$(hook_order)" = "prestart createRuntime createContainer " ] || fail "order: $(hook_order)"
+	run -0 husk start "$id"
+	wait_for_status "$id" stopped
+	[ "$(hook_order)" = "prestart createRuntime createContainer startContainer poststart " ] || fail "order: $(hook_order)"
+	run -0 husk delete "$id"
+	[ "$(hook_order)" = "prestart createRuntime createContainer startContainer poststart poststop " ] || fail "order: $(hook_order)"
+
+	local k
+	for k in prestart createRuntime createContainer startContainer poststart poststop; do
+		jq -e --arg id "$id" --arg b "$BUNDLE" \
+			'.id == $id and .bundle == $b and (.ociVersion | length > 0) and (.status | length > 0)' \
+			"$OUT/$k.json" || fail "$k: bad state $(cat "$OUT/$k.json")"
+	done
+	for k in prestart createRuntime poststart; do
+		[ "$(jq -r .pid "$OUT/$k.json")" = "$pid" ] || fail "$k: pid is not the init's"
+	done
+	# Hooks run inside the container's pid namespace may see the pid as
+	# there (runc passes 1) or as on the host.
+	for k in createContainer startContainer; do
+		[[ "$(jq -r .pid "$OUT/$k.json")" =~ ^(1|$pid)$ ]] || fail "$k: pid is not the init's"
+	done
+	[ "$(jq -r .status "$OUT/prestart.json")" = creating ]
+	[ "$(jq -r .status "$OUT/createRuntime.json")" = creating ]
+	[ "$(jq -r .status "$OUT/createContainer.json")" = creating ]
+	[ "$(jq -r .status "$OUT/startContainer.json")" = created ]
+	[ "$(jq -r .status "$OUT/poststart.json")" = running ]
+	[ "$(jq -r .status "$OUT/poststop.json")" = stopped ]
+	assert_nothing_left
+}
+
+@test "hooks get their env and args" {
+	mkdir -p "$TESTDIR/out"
+	# shellcheck disable=SC2016
+	update_config '.hooks.createRuntime = [{
+		path: "/bin/sh",
+		args: ["sh", "-c", "echo \"$0|$1|$2|$MYVAR|$PATH\" >'"$TESTDIR/out/args"'", "zero", "one", "two words"],
+		env: ["MYVAR=my value", "PATH=/hookpath"]}]'
+	set_args true
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	[ "$(cat "$TESTDIR/out/args")" = "zero|one|two words|my value|/hookpath" ]
+}
+
+@test "startContainer runs in the container, poststart and prestart on the host" {
+	setup_all_hooks
+	set_args true
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	# busybox's sh in the container sets no PWD from the host and sees the
+	# container's hostname; the host hooks see the host's.
+	update_config '.hooks = {
+		startContainer: [{path: "/bin/sh", args: ["sh", "-c", "hostname >/out/start-host"]}],
+		poststart: [{path: "/bin/sh", args: ["sh", "-c", "hostname >'"$OUT"'/poststart-host"]}]}'
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	[ "$(cat "$OUT/start-host")" = husk ]
+	[ "$(cat "$OUT/poststart-host")" = "$(hostname)" ]
+}
+
+@test "a hook that outlives its timeout fails create and leaves nothing" {
+	update_config '.hooks.createRuntime = [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1}]'
+	set_args true
+	local start=$SECONDS
+	run ! husk_bg create --bundle "$BUNDLE" "$(new_id)"
+	[ $((SECONDS - start)) -lt 10 ] || fail "took $((SECONDS - start))s: $output"
+	[[ "$output" == *time* ]]
+	assert_nothing_left
+}
+
+@test "a failing prestart hook aborts create and leaves nothing" {
+	update_config '.hooks.prestart = [{path: "/bin/sh", args: ["sh", "-c", "exit 3"]}]'
+	set_args sh -c 'echo should-not-run'
+	run ! husk_bg create --bundle "$BUNDLE" "$(new_id)"
+	[[ "$output" != *should-not-run* ]]
+	assert_nothing_left
+}
+
+@test "a failing createRuntime hook aborts create and leaves nothing" {
+	update_config '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", "exit 1"]}]'
+	set_args true
+	run ! husk_bg create --bundle "$BUNDLE" "$(new_id)"
+	assert_nothing_left
+}
+
+@test "a failing createContainer hook aborts create and leaves nothing" {
+	update_config '.hooks.createContainer = [{path: "/bin/sh", args: ["sh", "-c", "exit 1"]}]'
+	set_args true
+	run ! husk_bg create --bundle "$BUNDLE" "$(new_id)"
+	assert_nothing_left
+}
+
+@test "a failing hook stops the hooks after it" {
+	mkdir -p "$TESTDIR/out"
+	update_config '.hooks.createRuntime = [
+		{path: "/bin/sh", args: ["sh", "-c", "exit 1"]},
+		{path: "/bin/sh", args: ["sh", "-c", "touch '"$TESTDIR/out/second"'"]}]'
+	set_args true
+	run ! husk_bg create --bundle "$BUNDLE" "$(new_id)"
+	[ ! -e "$TESTDIR/out/second" ]
+	assert_nothing_left
+}
+
+@test "a missing hook binary aborts create" {
+	update_config '.hooks.createRuntime = [{path: "/nonexistent/hook"}]'
+	set_args true
+	run ! husk_bg create --bundle "$BUNDLE" "$(new_id)"
+	[[ "$output" == */nonexistent/hook* ]]
+	assert_nothing_left
+}
+
+@test "poststop runs on delete of a created container" {
+	mkdir -p "$TESTDIR/out"
+	update_config '.hooks.poststop = [{path: "/bin/sh", args: ["sh", "-c", "cat >'"$TESTDIR/out/poststop.json"'"]}]'
+	set_args true
+	local id
+	id=$(new_id)
+	run -0 husk_bg create --bundle "$BUNDLE" "$id"
+	run -0 husk delete -f "$id"
+	jq -e --arg id "$id" '.id == $id' "$TESTDIR/out/poststop.json"
+}
+
+@test "a failing poststop hook is a warning: delete still removes everything" {
+	update_config '.hooks.poststop = [{path: "/bin/sh", args: ["sh", "-c", "echo poststop-failed >&2; exit 1"]}]'
+	set_args true
+	local id
+	id=$(new_id)
+	run -0 husk_bg create --bundle "$BUNDLE" "$id"
+	run -0 husk start "$id"
+	wait_for_status "$id" stopped
+	run -0 husk delete "$id"
+	assert_nothing_left
+}
+
+@test "a failing poststart hook is a warning: the container runs" {
+	# runtime-spec: the runtime logs a warning and the lifecycle continues.
+	# runc fails the start instead.
+	requires husk
+	update_config '.hooks.poststart = [{path: "/bin/sh", args: ["sh", "-c", "exit 1"]}]'
+	set_args sh -c 'echo ran'
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	[[ "$output" == *ran* ]]
+	[[ "$output" == *poststart* ]]
+	assert_nothing_left
+}
