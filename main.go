@@ -19,6 +19,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/husk-runtime/husk/libcontainer"
 	_ "github.com/husk-runtime/husk/nsenter" // runs before the Go runtime in `husk init`
@@ -35,6 +36,10 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		libcontainer.Init() // never returns
 	}
+	// fds the caller left open without close-on-exec would otherwise reach every init husk
+	// starts; the ones a container should get (--preserve-fds, LISTEN_FDS) are passed on
+	// explicitly.
+	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	app := newApp()
 	if err := app.Run(os.Args); err != nil {
 		fail(err)

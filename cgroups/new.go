@@ -13,7 +13,15 @@ func newManager(l *layout, cgroupsPath, id string) (Manager, error) {
 	}
 	var unified string
 	if l.mode != Legacy {
-		unified, err = resolve(l.unified, l.own[""], p)
+		own := l.own[""]
+		if l.mode == Unified {
+			// As runc: on a pure v2 host a relative path is taken from the parent of
+			// husk's own cgroup. Husk's own cgroup has processes (a login session's scope,
+			// an engine's service), and a cgroup with processes cannot enable controllers
+			// for children, so a container below it could get none.
+			own = filepath.Dir(filepath.Clean("/" + own))
+		}
+		unified, err = resolve(l.unified, own, p)
 		if err != nil {
 			return nil, fmt.Errorf("cgroup2 path for %q: %w", p, err)
 		}

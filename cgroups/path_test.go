@@ -123,3 +123,23 @@ func TestReadProcCgroup(t *testing.T) {
 		t.Errorf("hierarchies = %v", h)
 	}
 }
+
+// On a pure v2 host a relative path goes below the parent of husk's own cgroup (runc's
+// rule): husk's own cgroup has processes and could not give a child any controller.
+func TestNewUnifiedRelativeUsesParentOfOwnCgroup(t *testing.T) {
+	l := fakeLayout(t, Unified)
+	l.own[""] = "/user.slice/session-1.scope"
+	for _, c := range []struct{ path, id, want string }{
+		{"foo", "x", "user.slice/foo"},
+		{"", "ctr1", "user.slice/ctr1"},
+		{"/abs/p", "x", "abs/p"},
+	} {
+		m, err := newManager(l, c.path, c.id)
+		if err != nil {
+			t.Fatalf("newManager(%q): %v", c.path, err)
+		}
+		if got, want := m.Paths()[""], filepath.Join(l.unified.dir, c.want); got != want {
+			t.Errorf("%q: path %s, want %s", c.path, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/containerd/console"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -12,7 +13,7 @@ import (
 // setupConsole creates a pty in the container's own devpts, sends the master to the
 // --console-socket and makes the slave the process's stdio and controlling terminal. The pty
 // is opened through /dev/ptmx after pivot_root, which setupDev made a symlink to pts/ptmx.
-func setupConsole(socketFd int, size *specs.Box) error {
+func setupConsole(socketFd int, size *specs.Box, devConsole bool) error {
 	if socketFd < 0 {
 		return fmt.Errorf("process.terminal: no console socket")
 	}
@@ -33,6 +34,11 @@ func setupConsole(socketFd int, size *specs.Box) error {
 		return fmt.Errorf("process.terminal: open %s: %w", slavePath, err)
 	}
 	defer unix.Close(slave)
+	if devConsole {
+		if err := mountConsole(slave); err != nil {
+			return err
+		}
+	}
 	rights := unix.UnixRights(int(master.Fd()))
 	if err := unix.Sendmsg(socketFd, []byte(master.Name()), rights, nil, 0); err != nil {
 		return fmt.Errorf("--console-socket: send pty master: %w", err)
@@ -47,6 +53,43 @@ func setupConsole(socketFd int, size *specs.Box) error {
 	}
 	if err := unix.IoctlSetInt(0, unix.TIOCSCTTY, 0); err != nil {
 		return fmt.Errorf("process.terminal: TIOCSCTTY: %w", err)
+	}
+	return nil
+}
+
+// mountConsole puts the pty slave over /dev/console, as runc does. Nothing on the way may be a
+// symlink the rootfs planted (CVE-2025-52565): /dev is opened without following any, and a
+// /dev/console that is not a regular file is replaced by one before the bind mount.
+func mountConsole(slave int) error {
+	dev, err := unix.Openat2(unix.AT_FDCWD, "/dev", &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if err != nil {
+		return fmt.Errorf("process.terminal: open /dev: %w", err)
+	}
+	defer unix.Close(dev)
+	var st unix.Stat_t
+	err = unix.Fstatat(dev, "console", &st, unix.AT_SYMLINK_NOFOLLOW)
+	if err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
+		if err := unix.Unlinkat(dev, "console", 0); err != nil {
+			return fmt.Errorf("process.terminal: remove /dev/console: %w", err)
+		}
+	}
+	fd, err := unix.Openat(dev, "console", unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_RDONLY|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		unix.Close(fd)
+	} else if err != unix.EEXIST {
+		return fmt.Errorf("process.terminal: create /dev/console: %w", err)
+	}
+	target, err := unix.Openat(dev, "console", unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("process.terminal: open /dev/console: %w", err)
+	}
+	defer unix.Close(target)
+	src := "/proc/self/fd/" + strconv.Itoa(slave)
+	if err := unix.Mount(src, "/proc/self/fd/"+strconv.Itoa(target), "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("process.terminal: bind the pty over /dev/console: %w", err)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -98,7 +99,9 @@ func runInit(sock *os.File) error {
 		t.phase("finish rootfs")
 	}
 	if cfg.Console {
-		if err := setupConsole(consoleFd, spec.Process.ConsoleSize); err != nil {
+		// /dev/console only for the container's own init, and only in a /dev husk made.
+		devConsole := !cfg.Exec && !devIsBindMounted(spec.Mounts)
+		if err := setupConsole(consoleFd, spec.Process.ConsoleSize, devConsole); err != nil {
 			return err
 		}
 	} else if !cfg.Exec {
@@ -123,6 +126,7 @@ func runInit(sock *os.File) error {
 			return fmt.Errorf("process.noNewPrivileges: prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 		}
 	}
+	closeStrayFds(3+cfg.KeepFds, int(sock.Fd()), fifoFd, consoleFd)
 	// Only stdio and the kept fds (LISTEN_FDS, --preserve-fds) may reach the workload. This
 	// comes before seccomp: a profile may well not allow close_range.
 	if err := unix.CloseRange(uint(3+cfg.KeepFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
@@ -143,8 +147,8 @@ func runInit(sock *os.File) error {
 	if err := setupUser(spec.Process, cfg.Env); err != nil {
 		return err
 	}
-	if err := unix.Chdir(spec.Process.Cwd); err != nil {
-		return fmt.Errorf("process.cwd: chdir %s: %w", spec.Process.Cwd, err)
+	if err := chdirInRoot(spec.Process.Cwd); err != nil {
+		return err
 	}
 	if err := caps.ApplyCaps(); err != nil {
 		return fmt.Errorf("process.capabilities: %w", err)
@@ -265,4 +269,52 @@ func joinSessionKeyring(id string) error {
 		return fmt.Errorf("join session keyring: %w", err)
 	}
 	return nil
+}
+
+// chdirInRoot changes to the working directory and checks that it is inside the container's
+// root: a path through a leaked fd (/proc/self/fd/N) could otherwise leave the process's cwd
+// on a host directory (CVE-2024-21626). getcwd reports such a directory as unreachable.
+func chdirInRoot(cwd string) error {
+	if err := unix.Chdir(cwd); err != nil {
+		return fmt.Errorf("process.cwd: chdir %s: %w", cwd, err)
+	}
+	buf := make([]byte, 4096)
+	n, err := unix.Getcwd(buf)
+	if err != nil {
+		return fmt.Errorf("process.cwd %s: getcwd: %w", cwd, err)
+	}
+	got := string(buf[:n])
+	if i := strings.IndexByte(got, 0); i >= 0 {
+		got = got[:i]
+	}
+	if !strings.HasPrefix(got, "/") {
+		return fmt.Errorf("process.cwd %s: resolves outside the container's root (%s)", cwd, got)
+	}
+	return nil
+}
+
+// closeStrayFds closes every fd from first up that the init did not open on purpose: what a
+// library cached while setting up the rootfs (a private procfs handle) has no business in the
+// container, even close-on-exec, while the init waits for start. The Go runtime's own
+// netpoller fds stay.
+func closeStrayFds(first int, keep ...int) {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return // no /proc in the container; close_range(CLOEXEC) still applies at exec
+	}
+	kept := map[int]bool{}
+	for _, k := range keep {
+		kept[k] = true
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd < first || kept[fd] {
+			continue
+		}
+		target, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil || strings.HasPrefix(target, "anon_inode:") {
+			continue // the directory's own fd (gone by now), or the runtime's epoll/eventfd
+		}
+		unix.Close(fd)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -250,14 +252,35 @@ func parseCPUList(s string) (*unix.CPUSet, error) {
 	return &set, nil
 }
 
-// writeSysctls writes the (validated, namespaced) sysctls inside the container's namespaces.
+// writeSysctls writes the (validated, namespaced) sysctls inside the container's namespaces,
+// through a private procfs handle rather than the container's /proc: the config (or the
+// rootfs) may have mounted something over /proc/sys to catch the writes (CVE-2025-52881).
 func writeSysctls(sysctl map[string]string) error {
+	if len(sysctl) == 0 {
+		return nil
+	}
+	proc, err := procfs.OpenProcRoot()
+	if err != nil {
+		return fmt.Errorf("linux.sysctl: open procfs: %w", err)
+	}
+	defer proc.Close()
 	for k, v := range sysctl {
-		path := filepath.Join("/proc/sys", strings.ReplaceAll(k, ".", "/"))
+		rel := "sys/" + strings.ReplaceAll(k, ".", "/")
 		if strings.Contains(k, "/") {
-			path = filepath.Join("/proc/sys", k)
+			rel = "sys/" + k
 		}
-		if err := os.WriteFile(path, []byte(v), 0); err != nil {
+		f, err := proc.OpenRoot(rel)
+		if err != nil {
+			return fmt.Errorf("linux.sysctl %s: open /proc/%s: %w", k, rel, err)
+		}
+		wf, err := pathrs.Reopen(f, unix.O_WRONLY|unix.O_CLOEXEC)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("linux.sysctl %s: open /proc/%s for writing: %w", k, rel, err)
+		}
+		_, err = wf.Write([]byte(v))
+		wf.Close()
+		if err != nil {
 			return fmt.Errorf("linux.sysctl %s=%q: %w", k, v, err)
 		}
 	}

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -185,6 +186,13 @@ void husk_nsenter(void)
 	sync_fd = atoi(env);
 	if (sync_fd < 3)
 		bail("bad _HUSK_INITPIPE %s", env);
+	/*
+	 * Until it execs the workload, nothing in the container may ptrace the init or open its
+	 * /proc files (fds, memory, environ): it holds runtime state. execve makes the workload
+	 * dumpable again.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail("prctl(PR_SET_DUMPABLE, 0)");
 
 	char *boot = recv_msg();
 	if (boot == NULL)

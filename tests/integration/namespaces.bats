@@ -104,7 +104,7 @@ ns_of() {
 @test "cgroup namespace: the container's cgroups are its root" {
 	requires cgroupns
 	update_config '.linux.namespaces += [{type: "cgroup"}]'
-	run -0 run_sh 'readlink /proc/self/ns/cgroup; cat /proc/self/cgroup; echo ---; grep " /sys/fs/cgroup/" /proc/self/mountinfo'
+	run -0 run_sh 'readlink /proc/self/ns/cgroup; cat /proc/self/cgroup; echo ---; grep -E " /sys/fs/cgroup(/| )" /proc/self/mountinfo'
 	[ "${lines[0]}" != "$(ns_of $$ cgroup)" ]
 	local l seen=0
 	for l in "${lines[@]:1}"; do

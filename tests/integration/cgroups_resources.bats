@@ -1,0 +1,374 @@
+#!/usr/bin/env bats
+# linux.resources, one resource at a time: set in config.json, read back from
+# the cgroup file on the host and from inside the container, and the effect
+# checked where it can be seen. Runs on cgroup v1 (hybrid) and pure v2.
+
+load helpers
+load cgroups_helpers
+
+teardown() {
+	cg_teardown
+}
+
+@test "memory: limit, reservation and swap are in the cgroup files" {
+	update_config '.linux.resources.memory = {limit: 67108864, reservation: 33554432, swap: 100663296}'
+	start_sleeper
+	if cg_v2; then
+		cg_check memory memory.max 67108864
+		cg_check memory memory.low 33554432
+		# v2 counts swap alone: 96 MiB memory+swap - 64 MiB memory.
+		cg_check memory memory.swap.max 33554432
+	else
+		cg_check memory memory.limit_in_bytes 67108864
+		cg_check memory memory.soft_limit_in_bytes 33554432
+		cg_check memory memory.memsw.limit_in_bytes 100663296
+	fi
+}
+
+@test "memory: swappiness and disableOOMKiller (v1), refused by name on v2" {
+	update_config '.linux.resources.memory = {limit: 67108864, swappiness: 10, disableOOMKiller: true}'
+	if cg_v2; then
+		set_args true
+		run ! husk run --bundle "$BUNDLE" "$(new_id)"
+		[[ "$output" == *"linux.resources.memory.swappiness"* ]]
+		update_config '.linux.resources.memory = {limit: 67108864, disableOOMKiller: true}'
+		run ! husk run --bundle "$BUNDLE" "$(new_id)"
+		[[ "$output" == *"linux.resources.memory.disableOOMKiller"* ]]
+		assert_nothing_left
+		return
+	fi
+	start_sleeper
+	cg_check memory memory.swappiness 10
+	[ "$(cg_key "$(cg_dir memory)/memory.oom_control" oom_kill_disable)" = 1 ]
+}
+
+@test "memory: a process over the limit is OOM-killed, run exits 137" {
+	update_config '.linux.resources.memory = {limit: 16777216, swap: 16777216}'
+	# dd fills a 64 MiB buffer: four times the limit.
+	set_args dd if=/dev/zero of=/dev/null bs=64M count=1
+	run -137 husk run --bundle "$BUNDLE" "$(new_id)"
+	assert_nothing_left
+}
+
+@test "memory: events reports an oom event and the cgroup counts the kill" {
+	update_config '.linux.resources.memory = {limit: 16777216, swap: 16777216}'
+	start_sleeper
+	husk events "$CID" >"$TESTDIR/events" 2>&1 &
+	local events_pid=$!
+	track_pid "$events_pid"
+	# Let events read the starting OOM count before the kill.
+	sleep 0.5
+	run -137 husk exec "$CID" dd if=/dev/zero of=/dev/null bs=64M count=1
+	local _
+	for _ in $(seq 50); do
+		grep -q '"type":"oom"' "$TESTDIR/events" && break
+		sleep 0.1
+	done
+	run jq -c 'select(.type == "oom")' "$TESTDIR/events"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"\"id\":\"$CID\""* ]]
+	if cg_v2; then
+		[ "$(cg_key "$(cg_dir memory)/memory.events" oom_kill)" -ge 1 ]
+	else
+		[ "$(cg_key "$(cg_dir memory)/memory.oom_control" oom_kill)" -ge 1 ]
+	fi
+	# The container's init survived: only dd was over the limit.
+	[ "$(container_status "$CID")" = running ]
+	# events ends by itself once the container is gone.
+	husk kill "$CID" KILL
+	wait_for_status "$CID" stopped
+	wait_gone "$events_pid"
+}
+
+@test "memory: a 1 MiB limit can start /bin/true" {
+	update_config '.linux.resources.memory = {limit: 1048576}'
+	set_args true
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	assert_nothing_left
+}
+
+@test "pids: pids.max on the host and inside, fork fails at the limit" {
+	update_config '.linux.resources.pids = {limit: 10}'
+	start_sleeper
+	cg_check pids pids.max 10
+	husk delete -f "$CID"
+	# The shell is one task: it forks sleeps until the tenth task is refused.
+	run ! run_sh 'n=0; for i in $(seq 15); do sleep 1000 & n=$((n+1)); echo "forked $n"; done; echo all forked'
+	[[ "$output" == *"can't fork"* || "$output" == *"Resource temporarily unavailable"* ]]
+	[[ "$output" != *"all forked"* ]]
+	[[ "$output" == *"forked 9"* ]]
+	[[ "$output" != *"forked 10"* ]]
+}
+
+@test "cpu: shares, quota and period (v1 files; v2 cpu.weight and cpu.max)" {
+	update_config '.linux.resources.cpu = {shares: 512, quota: 10000, period: 100000}'
+	start_sleeper
+	if cg_v2; then
+		cg_check cpu cpu.weight "$(shares_to_weight 512)"
+		cg_check cpu cpu.max "10000 100000"
+	else
+		cg_check cpu cpu.shares 512
+		cg_check cpu cpu.cfs_quota_us 10000
+		cg_check cpu cpu.cfs_period_us 100000
+	fi
+	# A busy loop at 10% of one cpu gets throttled.
+	run husk exec "$CID" timeout 1 sh -c 'while :; do :; done'
+	[ "$(cg_key "$(cg_dir cpu)/cpu.stat" nr_throttled)" -gt 0 ]
+}
+
+@test "cpu: shares map to cpu.weight with runc's conversion (v2), cpu.shares as given (v1)" {
+	update_config '.linux.resources.cpu = {shares: 2}'
+	start_sleeper
+	local s want
+	for s in 2 100 1024 4096 262144; do
+		husk update --cpu-share "$s" "$CID"
+		if cg_v2; then
+			want=$(shares_to_weight "$s")
+			cg_check cpu cpu.weight "$want"
+		else
+			cg_check cpu cpu.shares "$s"
+		fi
+	done
+	if cg_v2; then
+		# runc's fixed points of the conversion.
+		[ "$(shares_to_weight 2)" = 1 ]
+		[ "$(shares_to_weight 1024)" = 100 ]
+		[ "$(shares_to_weight 262144)" = 10000 ]
+	fi
+}
+
+@test "cpu: burst and idle where the kernel has them" {
+	local burst_file=cpu.cfs_burst_us
+	cg_v2 && burst_file=cpu.max.burst
+	update_config '.linux.resources.cpu = {quota: 50000, period: 100000, burst: 20000, idle: 1}'
+	set_args sleep 1000
+	CID=$(new_id)
+	run husk_bg run -d --bundle "$BUNDLE" "$CID"
+	if [ "$status" -ne 0 ]; then
+		# Only a kernel without the files may refuse, and must say which field.
+		[[ "$output" == *"linux.resources.cpu.burst"* || "$output" == *"linux.resources.cpu.idle"* ]]
+		skip "kernel lacks $burst_file or cpu.idle: $output"
+	fi
+	wait_for_status "$CID" running
+	cg_check cpu "$burst_file" 20000
+	cg_check cpu cpu.idle 1
+}
+
+@test "cpuset: cpus and mems in the files and in the process's affinity" {
+	update_config '.linux.resources.cpu = {cpus: "0", mems: "0"}'
+	start_sleeper
+	cg_check cpuset cpuset.cpus 0
+	cg_check cpuset cpuset.mems 0
+	run -0 husk exec "$CID" grep Cpus_allowed_list /proc/self/status
+	[[ "$output" == *$'\t'"0" ]]
+	[ "$(awk '/^Cpus_allowed_list/ {print $2}' "/proc/$(container_pid "$CID")/status")" = 0 ]
+}
+
+@test "devices: a node outside the rules cannot be opened, an allow rule opens it" {
+	# CAP_MKNOD to make nodes in /dev (a tmpfs); c *:* m is a default rule.
+	update_config '.process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"] | .process.capabilities.permitted += ["CAP_MKNOD"]'
+	# Major 240 is "local/experimental": no driver, so an allowed open fails
+	# with ENXIO, a denied one with EPERM.
+	local script='mknod /dev/husk-x c 240 0 && cat /dev/husk-x; mknod /dev/husk-y c 240 1 && cat /dev/husk-y'
+	start_sleeper
+	run husk exec "$CID" sh -c "$script"
+	[[ "$output" == *"/dev/husk-x': Operation not permitted"* ]]
+	[[ "$output" == *"/dev/husk-y': Operation not permitted"* ]]
+	if ! cg_v2; then
+		run -0 cg_get devices devices.list
+		[[ "$output" != *"a *:* rwm"* ]]
+		[[ "$output" == *"c 1:3 rwm"* ]]
+	fi
+	husk delete -f "$CID"
+
+	update_config '.linux.resources.devices += [{allow: true, type: "c", major: 240, minor: 0, access: "r"}]'
+	start_sleeper
+	run husk exec "$CID" sh -c "$script"
+	[[ "$output" == *"/dev/husk-x': No such device or address"* ]]
+	[[ "$output" == *"/dev/husk-y': Operation not permitted"* ]]
+	if ! cg_v2; then
+		run -0 cg_get devices devices.list
+		[[ "$output" == *"c 240:0 r"* ]]
+		[[ "$output" != *"c 240:1"* ]]
+	fi
+}
+
+@test "blkio: weight in blkio.weight (v1) or io.weight/io.bfq.weight (v2)" {
+	update_config '.linux.resources.blockIO = {weight: 500}'
+	set_args sleep 1000
+	CID=$(new_id)
+	run husk_bg run -d --bundle "$BUNDLE" "$CID"
+	if [ "$status" -ne 0 ]; then
+		# Refused, naming the field: only acceptable when the file is missing.
+		[[ "$output" == *"linux.resources.blockIO.weight"* ]]
+		[[ "$output" == *"no such file"* ]]
+		skip "host has no weight file for the blkio/io controller: $output"
+	fi
+	wait_for_status "$CID" running
+	local d
+	if cg_v2; then
+		d=$(cg_dir io)
+		if [ -e "$d/io.bfq.weight" ]; then
+			[[ "$(cat "$d/io.bfq.weight")" == *500* ]]
+		else
+			# runc: 1 + (500 - 10) * 9999 / 990
+			cg_check io io.weight "default $((1 + (500 - 10) * 9999 / 990))"
+		fi
+	else
+		d=$(cg_dir blkio)
+		if [ -e "$d/blkio.weight" ]; then
+			cg_check blkio blkio.weight 500
+		else
+			[[ "$(cat "$d/blkio.bfq.weight")" == *500* ]]
+		fi
+	fi
+}
+
+@test "hugetlb: page size limits where the controller is usable without host changes" {
+	local ctl=/sys/fs/cgroup/cgroup.subtree_control
+	cg_v2 || ctl=/sys/fs/cgroup/unified/cgroup.subtree_control
+	if ! cg_v2 && [ ! -d /sys/fs/cgroup/hugetlb ]; then
+		# Hybrid: hugetlb only on the cgroup2 mount. Using it needs +hugetlb
+		# in the host's cgroup2 root subtree_control; the tests never change
+		# the host's root cgroup.
+		grep -qw hugetlb "$ctl" 2>/dev/null ||
+			skip "hugetlb is only on the host's cgroup2 root and not enabled there; enabling it would change host state"
+	fi
+	update_config '.linux.resources.hugepageLimits = [{pageSize: "2MB", limit: 4194304}]'
+	start_sleeper
+	if [ -d /sys/fs/cgroup/hugetlb ]; then
+		cg_check hugetlb hugetlb.2MB.limit_in_bytes 4194304
+	elif cg_v2; then
+		cg_check hugetlb hugetlb.2MB.max 4194304
+		cg_check hugetlb hugetlb.2MB.rsvd.max 4194304
+	else
+		local d
+		d=/sys/fs/cgroup/unified$(sed -n 's/^0:://p' "/proc/$(container_pid "$CID")/cgroup")
+		[ "$(cat "$d/hugetlb.2MB.max")" = 4194304 ]
+		[ "$(husk exec "$CID" cat /sys/fs/cgroup/unified/hugetlb.2MB.max)" = 4194304 ]
+	fi
+	# An unknown page size is refused by name.
+	husk delete -f "$CID"
+	update_config '.linux.resources.hugepageLimits = [{pageSize: "3MB", limit: 4194304}]'
+	set_args true
+	run ! husk run --bundle "$BUNDLE" "$(new_id)"
+	[[ "$output" == *"linux.resources.hugepageLimits"* ]]
+}
+
+@test "unified: written on v2, refused on v1 controllers, keys validated" {
+	if cg_v2; then
+		update_config '.linux.resources.unified = {"memory.high": "50331648", "pids.max": "7"}'
+		start_sleeper
+		cg_check memory memory.high 50331648
+		cg_check pids pids.max 7
+		husk delete -f "$CID"
+	else
+		update_config '.linux.resources.unified = {"memory.high": "50331648"}'
+		set_args true
+		run ! husk run --bundle "$BUNDLE" "$(new_id)"
+		[[ "$output" == *'linux.resources.unified["memory.high"]'* ]]
+	fi
+	set_args true
+	local k
+	for k in '../memory.max' 'x/memory.max' 'memorymax'; do
+		update_config ".linux.resources.unified = {\"$k\": \"1\"}"
+		run ! husk run --bundle "$BUNDLE" "$(new_id)"
+		[[ "$output" == *"linux.resources.unified"* ]]
+	done
+	assert_nothing_left
+}
+
+@test "network classID and priorities: refused by name where the controller is missing" {
+	[ -d /sys/fs/cgroup/net_cls ] && skip "host has net_cls: the refusal cannot be seen"
+	set_args true
+	update_config '.linux.resources.network = {classID: 1048577}'
+	run ! husk run --bundle "$BUNDLE" "$(new_id)"
+	[[ "$output" == *"linux.resources.network"* ]]
+	assert_nothing_left
+}
+
+@test "cgroupsPath: relative, below the runtime's own cgroup (its parent on v2)" {
+	local name id
+	id=$(new_id)
+	name="husktest-rel-$$-$RANDOM$RANDOM"
+	track_cgroup "$name"
+	update_config ".linux.cgroupsPath = \"$name\" | .linux.resources.pids = {limit: 9}"
+	set_args sleep 1000
+	run -0 husk_bg run -d --bundle "$BUNDLE" "$id"
+	CID=$id
+	local pid line own
+	pid=$(container_pid "$id")
+	if cg_v2; then
+		own=$(own_cgroup_v2_parent)
+		[ "$(sed -n 's/^0:://p' "/proc/$pid/cgroup")" = "${own%/}/$name" ]
+	else
+		# Each v1 controller: this process's own cgroup in it, plus the path.
+		while IFS=: read -r _ ctrls path; do
+			[ -n "$ctrls" ] || continue
+			own=$(awk -F: -v c="$ctrls" '$2 == c { print $3 }' /proc/self/cgroup)
+			[ "$path" = "${own%/}/$name" ] || fail "$ctrls: $path, want ${own%/}/$name"
+		done <"/proc/$pid/cgroup"
+	fi
+	cg_check pids pids.max 9
+	local dirs
+	dirs=$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$name")
+	[ -n "$dirs" ]
+	husk delete -f "$id"
+	[ -z "$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$name")" ]
+}
+
+@test "cgroupsPath: absolute and nested, under a unique husktest- parent" {
+	local parent id
+	id=$(new_id)
+	parent="husktest-abs-$$-$RANDOM$RANDOM"
+	# The parent is not the container's: cg_teardown removes it.
+	update_config ".linux.cgroupsPath = \"/$parent/$id\" | .linux.resources.pids = {limit: 11}"
+	set_args sleep 1000
+	run -0 husk_bg run -d --bundle "$BUNDLE" "$id"
+	CID=$id
+	local pid
+	pid=$(container_pid "$id")
+	if cg_v2; then
+		cg_parent_dirs "/sys/fs/cgroup/$parent"
+		[ "$(sed -n 's/^0:://p' "/proc/$pid/cgroup")" = "/$parent/$id" ]
+	else
+		local c
+		for c in cpu cpuacct cpuset memory devices freezer blkio pids systemd; do
+			cg_parent_dirs "/sys/fs/cgroup/$c/$parent"
+		done
+		cg_parent_dirs "/sys/fs/cgroup/unified/$parent"
+		# Every line, v1 and the hybrid cgroup2 one, names the absolute path.
+		run -0 cut -d: -f3 "/proc/$pid/cgroup"
+		[ "$(echo "$output" | sort -u)" = "/$parent/$id" ]
+	fi
+	cg_check pids pids.max 11
+	husk delete -f "$id"
+	# The leaf is gone everywhere; the parent (made by husk, as runc does) stays.
+	[ -z "$(find /sys/fs/cgroup -maxdepth 4 -type d -path "*/$parent/$id")" ]
+}
+
+@test "delete removes every cgroup directory of the container" {
+	start_sleeper
+	local dirs pid
+	pid=$(container_pid "$CID")
+	dirs=$(jq -r '.cgroup_paths // {} | .[]' "$ROOT/$CID/state.json" 2>/dev/null || true)
+	if [ -z "$dirs" ]; then
+		# Not husk's state layout: derive them from /proc.
+		dirs=$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$CID")
+	fi
+	[ -n "$dirs" ]
+	local d
+	for d in $dirs; do [ -d "$d" ] || fail "$d missing while running"; done
+	husk delete -f "$CID"
+	for d in $dirs; do [ ! -e "$d" ] || fail "$d left after delete"; done
+	[ -z "$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$CID")" ]
+	# A stopped container's delete removes them too.
+	set_args true
+	CID=$(new_id)
+	run -0 husk_bg create --bundle "$BUNDLE" "$CID"
+	[ -n "$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$CID")" ]
+	husk start "$CID"
+	wait_for_status "$CID" stopped
+	husk delete "$CID"
+	[ -z "$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$CID")" ]
+}
