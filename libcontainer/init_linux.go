@@ -132,6 +132,10 @@ func runInit(sock *os.File) error {
 	if err := unix.CloseRange(uint(3+cfg.KeepFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
 	}
+	// The working directory is checked before seccomp: a profile may forbid getcwd.
+	if err := chdirInRoot(spec.Process.Cwd); err != nil {
+		return err
+	}
 	// Without no_new_privs the kernel only lets us load a filter while we hold CAP_SYS_ADMIN,
 	// so it goes on before the user and capabilities change; with it, as late as possible so
 	// that fewer of our own syscalls pass through it.
@@ -147,8 +151,9 @@ func runInit(sock *os.File) error {
 	if err := setupUser(spec.Process, cfg.Env); err != nil {
 		return err
 	}
-	if err := chdirInRoot(spec.Process.Cwd); err != nil {
-		return err
+	// Again as the user, so that its permissions apply (checked inside the root above).
+	if err := unix.Chdir(spec.Process.Cwd); err != nil {
+		return fmt.Errorf("process.cwd: chdir %s: %w", spec.Process.Cwd, err)
 	}
 	if err := caps.ApplyCaps(); err != nil {
 		return fmt.Errorf("process.capabilities: %w", err)
