@@ -147,6 +147,14 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		}
 		return fmt.Errorf("signal %d to init %d: %w", sig, c.State.InitPid, err)
 	}
+	// A frozen process does not die of SIGKILL until it is thawed; runc thaws it too.
+	if status == Paused && sig == unix.SIGKILL {
+		if m, err := c.cgroupManager(); err == nil {
+			if err := m.Thaw(); err != nil {
+				return fmt.Errorf("thaw %s after SIGKILL: %w", c.State.ID, err)
+			}
+		}
+	}
 	return nil
 }
 

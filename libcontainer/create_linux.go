@@ -57,6 +57,8 @@ type initConfig struct {
 	Debug        bool            `json:"debug,omitempty"`
 	Exec         bool            `json:"exec,omitempty"`         // join a running container: no rootfs set-up, no fifo
 	WaitResume   bool            `json:"wait_resume,omitempty"`  // exec: wait for "resume" after "ready"
+	JoinCgroup   bool            `json:"join_cgroup,omitempty"`  // ask the parent to join the cgroup first
+	NewCgroupNS  bool            `json:"new_cgroupns,omitempty"` // then unshare a cgroup namespace
 	TestKillAt   string          `json:"test_kill_at,omitempty"` // init phase to die at (_HUSK_TEST_KILL_AT="init:<phase>")
 }
 
@@ -150,9 +152,36 @@ type parent struct {
 	sock    *os.File
 	initPid int
 	cgroup  cgroups.Manager
+	// warm is closed when cgroups.WarmUp has run (see there): the init's own cgroup join
+	// waits for it, and is then cheap.
+	warm chan struct{}
+}
+
+// startWarmUp runs cgroups.WarmUp in the background.
+func (p *parent) startWarmUp() {
+	p.warm = make(chan struct{})
+	go func() {
+		cgroups.WarmUp()
+		close(p.warm)
+	}()
+}
+
+// joinCgroup moves the init into the container's cgroup, when it asks: after its Go runtime
+// started (whose memory is then not charged to the container) and before it makes a cgroup
+// namespace or mounts anything.
+func (p *parent) joinCgroup() error {
+	if p.warm != nil {
+		<-p.warm
+	}
+	if err := p.cgroup.Apply(p.initPid); err != nil {
+		return fmt.Errorf("join cgroup of %s: %w", p.c.State.ID, err)
+	}
+	p.t.phase("cgroup join")
+	return nil
 }
 
 func (p *parent) create(pidFile string) error {
+	p.startWarmUp()
 	fifo := filepath.Join(p.c.Dir, fifoName)
 	p.fifo = fifo
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
@@ -178,7 +207,6 @@ func (p *parent) create(pidFile string) error {
 	if err := p.spawn(); err != nil {
 		return err
 	}
-	p.t.phase("cgroup join")
 	if err := p.bootstrap(); err != nil {
 		return err
 	}
@@ -303,16 +331,9 @@ func (p *parent) spawn() error {
 		}
 	}
 	if p.exec {
-		if p.lateCgroup {
-			return nil
-		}
-		if err := p.cgroup.Apply(cmd.Process.Pid); err != nil {
-			return fmt.Errorf("join cgroup of %s: %w", p.c.State.ID, err)
-		}
-		return nil
+		return nil // the cgroup exists; the init joins it when it asks (joinCgroup)
 	}
-	// The limits are in place before the init joins the cgroup, and it joins before it
-	// creates a cgroup namespace or allocates much.
+	// The limits are in place before the init joins the cgroup (joinCgroup).
 	if err := p.cgroup.Apply(-1); err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
@@ -321,9 +342,6 @@ func (p *parent) spawn() error {
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	p.t.phase("cgroup limits")
-	if err := p.cgroup.Apply(cmd.Process.Pid); err != nil {
-		return fmt.Errorf("cgroup: %w", err)
-	}
 	return nil
 }
 
@@ -349,7 +367,9 @@ func (p *parent) bootstrap() error {
 				continue
 			}
 			if ns.Path == "" {
-				clone |= nsFlags[typ]
+				if typ != specs.CgroupNamespace { // the Go init makes it, after joining its cgroup
+					clone |= nsFlags[typ]
+				}
 			} else {
 				fmt.Fprintf(&b, "join %d %s\n", nsFlags[typ], ns.Path)
 			}
@@ -400,6 +420,7 @@ func (p *parent) configure() error {
 	cfg := initConfig{
 		ID: p.c.State.ID, InitPid: p.initPid, Spec: spec, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
 		NoPivot: p.noPivot, NoNewKeyring: p.noNewKeyring, Exec: p.exec, WaitResume: p.lateCgroup,
+		JoinCgroup: !p.lateCgroup, NewCgroupNS: !p.exec && hasNewNamespace(spec, specs.CgroupNamespace),
 		Console: p.consoleSocket != "" || p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,
 		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter,
 		Debug:      slog.Default().Enabled(context.Background(), slog.LevelDebug),
@@ -420,6 +441,13 @@ func (p *parent) configure() error {
 				return err
 			}
 			if err := runHooks("createRuntime", spec.Hooks.CreateRuntime, st); err != nil {
+				return err
+			}
+			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
+				return fmt.Errorf("send to init: %w", err)
+			}
+		case msgCgroup:
+			if err := p.joinCgroup(); err != nil {
 				return err
 			}
 			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {

@@ -66,6 +66,7 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
 		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: c.joinNamespaces(), exec: true, cgroup: cg,
 		lateCgroup: status == Paused}
+	p.startWarmUp()
 	if err := p.spawn(); err != nil {
 		p.abort()
 		return 0, err

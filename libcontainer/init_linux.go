@@ -74,6 +74,21 @@ func runInit(sock *os.File) error {
 	}
 	t := &initTimer{enabled: cfg.Debug, killAt: cfg.TestKillAt}
 	t.phase("")
+	if cfg.JoinCgroup {
+		if err := writeJSON(sock, syncMsg{Type: msgCgroup}); err != nil {
+			return fmt.Errorf("ask parent to join the cgroup: %w", err)
+		}
+		if m, err := readMsg(sock); err != nil || m.Type != msgResume {
+			return fmt.Errorf("wait for the cgroup join: %v %v", m.Type, err)
+		}
+	}
+	// A cgroup namespace takes the current cgroup as its root, so it comes after the join.
+	if cfg.NewCgroupNS {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+	}
+	t.phase("cgroup")
 	spec := cfg.Spec
 	caps, warnings, err := capabilities.New(spec.Process.Capabilities)
 	if err != nil {

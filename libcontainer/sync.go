@@ -5,7 +5,11 @@ package libcontainer
 // other message is JSON. The sequence, after nsenter's part (drawn in nsenter/nsenter.c):
 //
 //   parent                                        init (Go, inside the namespaces)
-//     │── initConfig (JSON) ──────────────────────►│ mounts, devices
+//     │── initConfig (JSON) ──────────────────────►│
+//     │◄── {"type":"cgroup"} ──────────────────────│
+//     │  moves the init into the cgroup            │
+//     │── {"type":"resume"} ──────────────────────►│ unshare(CLONE_NEWCGROUP); mounts,
+//     │                                            │ devices
 //     │◄── {"type":"hooks"} (only with prestart/ ──│
 //     │     createRuntime hooks)                   │
 //     │  runs prestart + createRuntime hooks       │
@@ -36,6 +40,8 @@ const (
 	msgResume  = "resume"
 	msgReady   = "ready"
 	msgError   = "error"
+	// The init, its Go runtime started, asks to be moved into the container's cgroup.
+	msgCgroup = "cgroup"
 	// The init has loaded a seccomp filter with a listener: fd is its number in the init.
 	msgSeccompFd = "seccomp-fd"
 )
