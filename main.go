@@ -75,6 +75,12 @@ func newApp() *cli.App {
 			listCommand, specCommand, pauseCommand, resumeCommand, psCommand, eventsCommand, updateCommand, execCommand, featuresCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
+		CommandNotFound: func(_ *cli.Context, name string) {
+			if name == "checkpoint" || name == "restore" {
+				fail(fmt.Errorf("%s: checkpoint/restore is not supported by husk yet", name))
+			}
+			fail(fmt.Errorf("unknown command %q (see husk --help)", name))
+		},
 	}
 }
 
