@@ -12,7 +12,7 @@ HUSK    := $(CURDIR)/husk
 BUILD_DEPS := gcc libc6-dev libseccomp-dev pkg-config
 TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps
 
-.PHONY: all deps test-deps demo test unit integration conformance clients install clean
+.PHONY: all deps test-deps demo test unit integration conformance clients vm-test vm-unit install clean
 
 all: husk
 
@@ -34,7 +34,7 @@ demo: husk
 	@$(HUSK) --root $(CURDIR)/demo/state run --bundle demo/bundle demo-$$$$
 
 # Each suite prints a closing "N passed, N failed" line; the first failing suite stops the run.
-test: husk test-deps unit integration conformance clients
+test: husk test-deps unit integration conformance clients vm-unit vm-test
 
 unit: husk
 	$(GO) test -count=1 ./...
@@ -48,6 +48,11 @@ conformance: husk test-deps
 # containerd, podman, docker and buildah from Debian's packages, driving husk.
 clients: husk test-deps
 	HUSK=$(HUSK) tests/clients/run.sh
+
+# The cgroup tests again on a pure cgroup v2 kernel: Debian's kernel under qemu (tests/vm).
+VM_BATS := cgroups_resources.bats cgroups_commands.bats
+include tests/vm/vm.mk
+vm-test vm-unit: husk test-deps
 
 install: husk
 	install -D -m 0755 husk $(DESTDIR)$(PREFIX)/sbin/husk
