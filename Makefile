@@ -12,7 +12,7 @@ HUSK    := $(CURDIR)/husk
 BUILD_DEPS := gcc libc6-dev libseccomp-dev pkg-config
 TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps
 
-.PHONY: all deps test-deps demo test unit integration conformance clients vm-test vm-unit install clean
+.PHONY: all deps test-deps demo test unit integration conformance clients install clean
 
 all: husk
 
@@ -34,7 +34,7 @@ demo: husk
 	@$(HUSK) --root $(CURDIR)/demo/state run --bundle demo/bundle demo-$$$$
 
 # Each suite prints a closing "N passed, N failed" line; the first failing suite stops the run.
-test: husk test-deps unit integration conformance clients vm-unit vm-test
+test: husk test-deps unit integration conformance clients bench-smoke vm-unit vm-test
 
 unit: husk
 	$(GO) test -count=1 ./...
@@ -53,6 +53,11 @@ clients: husk test-deps
 VM_BATS := cgroups_resources.bats cgroups_commands.bats
 include tests/vm/vm.mk
 vm-test vm-unit: husk test-deps
+
+# husk against Debian's runc and crun (tests/bench): `make bench` for numbers, `bench-smoke`
+# (one round, no timing asserted) in make test.
+BENCH_DEPS := husk test-deps
+include tests/bench/bench.mk
 
 install: husk
 	install -D -m 0755 husk $(DESTDIR)$(PREFIX)/sbin/husk
