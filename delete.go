@@ -30,16 +30,23 @@ var deleteCommand = &cli.Command{
 func deleteContainer(root, id string, force bool) error {
 	ctr, err := libcontainer.Load(root, id)
 	if err != nil {
-		if errors.Is(err, libcontainer.ErrNotExist) {
+		if force {
+			// No usable state.json (a create that died before saving it, or a damaged
+			// file): clean up what the id alone names.
+			if e := libcontainer.ForceRemove(root, id); e != nil {
+				return fmt.Errorf("%v; force removal: %w", err, e)
+			}
+			return nil
+		}
+		if errors.Is(err, libcontainer.ErrNotExist) && libcontainer.ValidateID(id) == nil {
 			// A create that died before saving its state leaves only the directory.
-			if libcontainer.ValidateID(id) == nil {
-				if e := os.RemoveAll(filepath.Join(root, id)); e != nil {
-					return fmt.Errorf("remove %s: %w", filepath.Join(root, id), e)
-				}
+			if e := os.RemoveAll(filepath.Join(root, id)); e != nil {
+				return fmt.Errorf("remove %s: %w", filepath.Join(root, id), e)
 			}
-			if force {
-				return nil
-			}
+			return err
+		}
+		if !errors.Is(err, libcontainer.ErrNotExist) {
+			return fmt.Errorf("%w (delete --force removes what the id names)", err)
 		}
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/containerd/console"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
@@ -77,6 +78,13 @@ var execCommand = &cli.Command{
 			if tty, err = newTTYProxy(); err != nil {
 				ctr.Close()
 				return err
+			}
+			// The process may read its window size first thing: it gets husk's own from
+			// the start, not after the proxy is up.
+			if cur, err := console.ConsoleFromFile(os.Stdin); err == nil {
+				if size, err := cur.Size(); err == nil && size.Height > 0 && size.Width > 0 {
+					proc.ConsoleSize = &specs.Box{Height: uint(size.Height), Width: uint(size.Width)}
+				}
 			}
 		}
 		opts := libcontainer.ExecOpts{

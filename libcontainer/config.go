@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"unicode/utf8"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -53,6 +54,17 @@ func LoadSpec(bundle string) (*specs.Spec, string, error) {
 
 // ParseSpec decodes config.json strictly enough to catch type errors and validates it.
 func ParseSpec(data []byte) (*specs.Spec, error) {
+	if !utf8.Valid(data) {
+		off := 0
+		for off < len(data) {
+			r, n := utf8.DecodeRune(data[off:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			off += n
+		}
+		return nil, fmt.Errorf("parse config: invalid UTF-8 at byte %d", off)
+	}
 	var spec specs.Spec
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&spec); err != nil {

@@ -165,3 +165,34 @@ func waitFifo(f *os.File, pidfd int, id string) error {
 		}
 	}
 }
+
+// ForceRemove cleans up after a container whose state.json is missing or unreadable (a create
+// killed before it saved one, or a damaged file): without the state, what it made is found
+// from the id alone, which names the state dir and the cgroup when config.json gave no
+// cgroupsPath. Everything in that cgroup is killed, then the cgroup and the dir are removed.
+func ForceRemove(root, id string) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	dir := filepath.Join(root, id)
+	lock, err := lockDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	defer lock.Close()
+	if cg, err := cgroups.New("", id); err == nil && cg.Exists() {
+		if err := cg.Kill(unix.SIGKILL); err != nil {
+			return fmt.Errorf("delete %s: kill the processes of its cgroup: %w", id, err)
+		}
+		if err := cg.Destroy(); err != nil {
+			return fmt.Errorf("delete %s: %w", id, err)
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove state dir %s: %w", dir, err)
+	}
+	return nil
+}

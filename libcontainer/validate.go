@@ -62,6 +62,16 @@ func Validate(s *specs.Spec) error {
 	if err != nil {
 		return err
 	}
+	if err := checkNoNUL(s); err != nil {
+		return err
+	}
+	// The kernel's limit (__NEW_UTS_LEN); checked here so the error is short and early.
+	if len(s.Hostname) > 64 {
+		return fmt.Errorf("hostname: %d bytes, the kernel allows at most 64", len(s.Hostname))
+	}
+	if len(s.Domainname) > 64 {
+		return fmt.Errorf("domainname: %d bytes, the kernel allows at most 64", len(s.Domainname))
+	}
 	if s.Hostname != "" && !has[specs.UTSNamespace] {
 		return errors.New("hostname: cannot be set without a new uts namespace in linux.namespaces")
 	}
@@ -92,6 +102,12 @@ func Validate(s *specs.Spec) error {
 		case "c", "b", "u", "p":
 		default:
 			return fmt.Errorf("linux.devices[%d].type: unknown device type %q (want c, b, u or p)", i, d.Type)
+		}
+		if d.Major < 0 || d.Major > 0xfff {
+			return fmt.Errorf("linux.devices[%d].major: %d is out of range (0-4095)", i, d.Major)
+		}
+		if d.Minor < 0 || d.Minor > 0xfffff {
+			return fmt.Errorf("linux.devices[%d].minor: %d is out of range (0-1048575)", i, d.Minor)
 		}
 	}
 	for _, p := range s.Linux.MaskedPaths {
@@ -318,6 +334,63 @@ func validateHooks(h *specs.Hooks) error {
 			if hk.Timeout != nil && *hk.Timeout <= 0 {
 				return fmt.Errorf("hooks.%s[%d].timeout: %d must be above 0", kind, i, *hk.Timeout)
 			}
+		}
+	}
+	return nil
+}
+
+// checkNoNUL refuses NUL bytes in the strings that reach system calls as C strings, where
+// they would silently cut the value short.
+func checkNoNUL(s *specs.Spec) error {
+	check := func(field, v string) error {
+		if strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("%s: %q contains a NUL byte", field, v)
+		}
+		return nil
+	}
+	for i, a := range s.Process.Args {
+		if err := check(fmt.Sprintf("process.args[%d]", i), a); err != nil {
+			return err
+		}
+	}
+	for i, e := range s.Process.Env {
+		if err := check(fmt.Sprintf("process.env[%d]", i), e); err != nil {
+			return err
+		}
+	}
+	for field, v := range map[string]string{"process.cwd": s.Process.Cwd, "hostname": s.Hostname,
+		"domainname": s.Domainname, "root.path": s.Root.Path, "linux.cgroupsPath": s.Linux.CgroupsPath} {
+		if err := check(field, v); err != nil {
+			return err
+		}
+	}
+	for i, m := range s.Mounts {
+		for _, v := range []string{m.Destination, m.Source, m.Type} {
+			if err := check(fmt.Sprintf("mounts[%d]", i), v); err != nil {
+				return err
+			}
+		}
+	}
+	for i, ns := range s.Linux.Namespaces {
+		if err := check(fmt.Sprintf("linux.namespaces[%d].path", i), ns.Path); err != nil {
+			return err
+		}
+	}
+	for i, d := range s.Linux.Devices {
+		if err := check(fmt.Sprintf("linux.devices[%d].path", i), d.Path); err != nil {
+			return err
+		}
+	}
+	for _, list := range [][]string{s.Linux.MaskedPaths, s.Linux.ReadonlyPaths} {
+		for _, p := range list {
+			if err := check("linux.maskedPaths/readonlyPaths", p); err != nil {
+				return err
+			}
+		}
+	}
+	for k, v := range s.Linux.Sysctl {
+		if err := check("linux.sysctl", k+"="+v); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -119,6 +119,12 @@ func TestValidateRejects(t *testing.T) {
 			s.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX64"}
 		}, "linux.personality.domain"},
 		{"idmap mount", func(s *specs.Spec) { s.Mounts[0].Options = []string{"idmap"} }, "idmap"},
+		{"NUL in args", func(s *specs.Spec) { s.Process.Args = []string{"sh\x00x"} }, "process.args[0]"},
+		{"NUL in hostname", func(s *specs.Spec) { s.Hostname = "a\x00b" }, "hostname"},
+		{"long hostname", func(s *specs.Spec) { s.Hostname = strings.Repeat("h", 65) }, "hostname: 65 bytes"},
+		{"negative major", func(s *specs.Spec) {
+			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "c", Major: -1}}
+		}, "out of range"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,6 +154,10 @@ func TestParseSpecReportsTypeErrors(t *testing.T) {
 	_, err = ParseSpec([]byte(`{} {}`))
 	if err == nil || !strings.Contains(err.Error(), "trailing") {
 		t.Fatalf("want a trailing data error, got %v", err)
+	}
+	_, err = ParseSpec([]byte("{\"hostname\": \"\xff\"}"))
+	if err == nil || !strings.Contains(err.Error(), "invalid UTF-8 at byte 14") {
+		t.Fatalf("want an invalid UTF-8 error, got %v", err)
 	}
 	good, _ := json.Marshal(DefaultSpec())
 	if _, err := ParseSpec(good); err != nil {

@@ -4,6 +4,9 @@
 # --cap, --cwd, -e, --no-new-privs, -p, --cgroup, --preserve-fds, --pid-file, -d;
 # exit status, signal forwarding, paused/stopped/missing containers.
 
+# Scripts for the container are single-quoted on purpose.
+# shellcheck disable=SC2016
+
 load helpers
 
 teardown() {
@@ -206,7 +209,9 @@ write_collect() {
 @test "signals sent to a foreground exec reach the process" {
 	update_config '.root.readonly = false'
 	start_sleeper
-	husk exec "$CID" sh -c 'trap "echo got-usr1; exit 3" USR1
+	# Not the husk function: $! must be husk itself, not a subshell around it.
+	# shellcheck disable=SC2086
+	"$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" exec "$CID" sh -c 'trap "echo got-usr1; exit 3" USR1
 		echo $$ >/tmp/ready; while :; do sleep 0.05; done' \
 		</dev/null >"$TESTDIR/exec.out" 2>&1 3>&- &
 	local pid=$!
@@ -214,13 +219,15 @@ write_collect() {
 	wait_for_file "$BUNDLE/rootfs/tmp/ready"
 	kill -USR1 "$pid"
 	local rc=0
+	wait_gone "$pid"
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 3 ]
 	grep -qx got-usr1 "$TESTDIR/exec.out"
 
 	# SIGTERM too; the exec'd process is reaped (no zombie left in the container).
 	rm -f "$BUNDLE/rootfs/tmp/ready"
-	husk exec "$CID" sh -c 'trap "exit 7" TERM; echo $$ >/tmp/ready; while :; do sleep 0.05; done' \
+	# shellcheck disable=SC2086
+	"$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" exec "$CID" sh -c 'trap "exit 7" TERM; echo $$ >/tmp/ready; while :; do sleep 0.05; done' \
 		</dev/null >/dev/null 2>&1 3>&- &
 	pid=$!
 	track_pid "$pid"
@@ -229,6 +236,7 @@ write_collect() {
 	inner=$(cat "$BUNDLE/rootfs/tmp/ready")
 	kill -TERM "$pid"
 	rc=0
+	wait_gone "$pid"
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 7 ]
 	run -0 husk exec "$CID" sh -c "[ ! -e /proc/$inner ] && echo reaped"
@@ -254,8 +262,11 @@ write_collect() {
 	update_config '.root.readonly = false'
 	start_sleeper
 	local start=$SECONDS
-	run -0 husk exec -d --pid-file "$TESTDIR/exec.pid" "$CID" \
-		sh -c 'echo $$ >/tmp/inner; exec sleep 1000' </dev/null
+	# The process keeps husk's stdio: not bats' pipes. A runtime that waited
+	# for the process would hang: the timeout turns that into a failure.
+	# shellcheck disable=SC2086
+	timeout -k 1 10 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" exec -d --pid-file "$TESTDIR/exec.pid" "$CID" \
+		sh -c 'echo $$ >/tmp/inner; exec sleep 1000' </dev/null >"$TESTDIR/exec.log" 2>&1
 	[ $((SECONDS - start)) -lt 5 ]
 	local pid
 	pid=$(cat "$TESTDIR/exec.pid")
@@ -330,8 +341,11 @@ container_cgroup_dirs() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"cannot exec in a paused container"* ]]
 
-	run -0 husk exec --ignore-paused -d --pid-file "$TESTDIR/exec.pid" "$CID" \
-		sh -c 'echo ran >/tmp/ran; exec sleep 1000' </dev/null
+	# -d returns although the process cannot run yet (a runtime that waits
+	# for it to exec would hang here: the timeout turns that into a failure).
+	# shellcheck disable=SC2086
+	timeout -k 1 10 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" exec --ignore-paused -d --pid-file "$TESTDIR/exec.pid" \
+		"$CID" sh -c 'echo ran >/tmp/ran; exec sleep 1000' </dev/null >"$TESTDIR/exec.log" 2>&1
 	local pid
 	pid=$(cat "$TESTDIR/exec.pid")
 	track_pid "$pid"
