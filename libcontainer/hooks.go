@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os/exec"
 	"strings"
 	"time"
@@ -14,6 +15,16 @@ import (
 
 // runHooks runs each hook in order with the state on its stdin; the first failure stops them.
 func runHooks(kind string, hooks []specs.Hook, st OCIState) error {
+	return runHookList(kind, hooks, st, false)
+}
+
+// runHooksWarn runs every hook even when one fails, logging each failure as a warning: what
+// the runtime-spec asks for poststart and poststop hooks.
+func runHooksWarn(kind string, hooks []specs.Hook, st OCIState) {
+	runHookList(kind, hooks, st, true)
+}
+
+func runHookList(kind string, hooks []specs.Hook, st OCIState, warn bool) error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -23,7 +34,11 @@ func runHooks(kind string, hooks []specs.Hook, st OCIState) error {
 	}
 	for i, h := range hooks {
 		if err := runHook(h, state); err != nil {
-			return fmt.Errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
+			err = fmt.Errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
+			if !warn {
+				return err
+			}
+			slog.Warn(err.Error())
 		}
 	}
 	return nil

@@ -3,7 +3,6 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -65,10 +64,9 @@ func (c *Container) Start() error {
 		}
 	}
 	if h := c.State.Config.Hooks; h != nil && len(h.Poststart) > 0 {
-		if err := runHooks("poststart", h.Poststart, c.ociStateWith(Running, c.State.InitPid)); err != nil {
-			// The runtime-spec: a failing poststart hook is a warning; the container runs on.
-			slog.Warn(err.Error())
-		}
+		// The runtime-spec: a failing poststart hook is a warning; the others still run and
+		// the container runs on.
+		runHooksWarn("poststart", h.Poststart, c.ociStateWith(Running, c.State.InitPid))
 	}
 	return nil
 }
@@ -114,9 +112,7 @@ func (c *Container) Destroy(force bool) error {
 	}
 	t.phase("cgroup")
 	if h := c.State.Config.Hooks; h != nil && len(h.Poststop) > 0 {
-		if err := runHooks("poststop", h.Poststop, c.ociStateWith(Stopped, 0)); err != nil {
-			slog.Warn(err.Error())
-		}
+		runHooksWarn("poststop", h.Poststop, c.ociStateWith(Stopped, 0))
 	}
 	if err := os.RemoveAll(c.Dir); err != nil {
 		return fmt.Errorf("remove state dir %s: %w", c.Dir, err)
