@@ -23,17 +23,3 @@ var resumeCommand = &cli.Command{
 		return withContainer(c, (*libcontainer.Container).Resume)
 	},
 }
-
-// withContainer loads the container named by the only argument, runs fn and releases it.
-func withContainer(c *cli.Context, fn func(*libcontainer.Container) error) error {
-	id, err := oneID(c)
-	if err != nil {
-		return err
-	}
-	ctr, err := libcontainer.Load(c.String("root"), id)
-	if err != nil {
-		return err
-	}
-	defer ctr.Close()
-	return fn(ctr)
-}

@@ -11,15 +11,6 @@ var startCommand = &cli.Command{
 	Usage:     "start a created container: its process runs",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		id, err := oneID(c)
-		if err != nil {
-			return err
-		}
-		ctr, err := libcontainer.Load(c.String("root"), id)
-		if err != nil {
-			return err
-		}
-		defer ctr.Close()
-		return ctr.Start()
+		return withContainer(c, (*libcontainer.Container).Start)
 	},
 }

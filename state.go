@@ -14,20 +14,13 @@ var stateCommand = &cli.Command{
 	Usage:     "print the state of a container as JSON",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		id, err := oneID(c)
-		if err != nil {
-			return err
-		}
-		ctr, err := libcontainer.Load(c.String("root"), id)
-		if err != nil {
-			return err
-		}
-		defer ctr.Close()
-		out, err := json.MarshalIndent(ctr.OCIState(), "", "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(c.App.Writer, string(out))
-		return nil
+		return withContainer(c, func(ctr *libcontainer.Container) error {
+			out, err := json.MarshalIndent(ctr.OCIState(), "", "  ")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, string(out))
+			return nil
+		})
 	},
 }
