@@ -9,10 +9,6 @@ import (
 	"github.com/husk-runtime/husk/libcontainer"
 )
 
-func usageError(format string, a ...any) error {
-	return fmt.Errorf(format, a...)
-}
-
 // oneID returns the single container id argument of a command.
 func oneID(c *cli.Context) (string, error) {
 	switch c.NArg() {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"github.com/urfave/cli/v2"
 
 	"github.com/husk-runtime/husk/libcontainer"
@@ -43,7 +44,7 @@ var createCommand = &cli.Command{
 func createOpts(c *cli.Context, id string) (libcontainer.CreateOpts, error) {
 	n := c.Int("preserve-fds")
 	if n < 0 {
-		return libcontainer.CreateOpts{}, usageError("--preserve-fds must not be negative")
+		return libcontainer.CreateOpts{}, errors.New("--preserve-fds must not be negative")
 	}
 	return libcontainer.CreateOpts{
 		Root:          c.String("root"),

@@ -39,7 +39,6 @@ var execCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "cgroup", Usage: "run in a sub-cgroup: [controller:]path"},
 		&cli.StringFlag{Name: "pidfd-socket", Usage: "AF_UNIX socket that receives a pidfd of the process"},
 	},
-	SkipFlagParsing: false,
 	Action: func(c *cli.Context) error {
 		if c.NArg() < 1 {
 			return errors.New("exec: container id cannot be empty")

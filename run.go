@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -32,7 +33,7 @@ var runCommand = &cli.Command{
 		}
 		detach := c.Bool("detach")
 		if detach && c.Bool("keep") {
-			return usageError("--keep cannot be used with --detach")
+			return errors.New("--keep cannot be used with --detach")
 		}
 		if !detach && !c.Bool("no-subreaper") {
 			if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {

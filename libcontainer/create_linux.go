@@ -18,6 +18,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/husk-runtime/husk/capabilities"
 	"github.com/husk-runtime/husk/cgroups"
 	"github.com/husk-runtime/husk/seccomp"
 )
@@ -42,24 +43,25 @@ type CreateOpts struct {
 
 // initConfig is everything the Go init needs; it is sent as the first JSON message.
 type initConfig struct {
-	ID           string          `json:"id"`
-	InitPid      int             `json:"init_pid"` // the init's pid as the host sees it, for hook state
-	Spec         *specs.Spec     `json:"spec"`
-	Rootfs       string          `json:"rootfs"`
-	Bundle       string          `json:"bundle"`
-	NoPivot      bool            `json:"no_pivot,omitempty"`
-	NoNewKeyring bool            `json:"no_new_keyring,omitempty"`
-	Console      bool            `json:"console,omitempty"`
-	KeepFds      int             `json:"keep_fds"` // fds 3..3+KeepFds-1 reach the workload
-	Env          []string        `json:"env"`
-	Hooks        bool            `json:"hooks,omitempty"` // the parent runs prestart/createRuntime hooks
-	Seccomp      *seccomp.Filter `json:"seccomp,omitempty"`
-	Debug        bool            `json:"debug,omitempty"`
-	Exec         bool            `json:"exec,omitempty"`         // join a running container: no rootfs set-up, no fifo
-	WaitResume   bool            `json:"wait_resume,omitempty"`  // exec: wait for "resume" after "ready"
-	JoinCgroup   bool            `json:"join_cgroup,omitempty"`  // ask the parent to join the cgroup first
-	NewCgroupNS  bool            `json:"new_cgroupns,omitempty"` // then unshare a cgroup namespace
-	TestKillAt   string          `json:"test_kill_at,omitempty"` // init phase to die at (_HUSK_TEST_KILL_AT="init:<phase>")
+	ID           string             `json:"id"`
+	InitPid      int                `json:"init_pid"` // the init's pid as the host sees it, for hook state
+	Spec         *specs.Spec        `json:"spec"`
+	Rootfs       string             `json:"rootfs"`
+	Bundle       string             `json:"bundle"`
+	NoPivot      bool               `json:"no_pivot,omitempty"`
+	NoNewKeyring bool               `json:"no_new_keyring,omitempty"`
+	Console      bool               `json:"console,omitempty"`
+	KeepFds      int                `json:"keep_fds"` // fds 3..3+KeepFds-1 reach the workload
+	Env          []string           `json:"env"`
+	Hooks        bool               `json:"hooks,omitempty"` // the parent runs prestart/createRuntime hooks
+	Seccomp      *seccomp.Filter    `json:"seccomp,omitempty"`
+	Caps         *capabilities.Caps `json:"caps,omitempty"`
+	Debug        bool               `json:"debug,omitempty"`
+	Exec         bool               `json:"exec,omitempty"`         // join a running container: no rootfs set-up, no fifo
+	WaitResume   bool               `json:"wait_resume,omitempty"`  // exec: wait for "resume" after "ready"
+	JoinCgroup   bool               `json:"join_cgroup,omitempty"`  // ask the parent to join the cgroup first
+	NewCgroupNS  bool               `json:"new_cgroupns,omitempty"` // then unshare a cgroup namespace
+	TestKillAt   string             `json:"test_kill_at,omitempty"` // init phase to die at (_HUSK_TEST_KILL_AT="init:<phase>")
 }
 
 // Create builds the container up to the point where its init waits on exec.fifo.
@@ -272,10 +274,9 @@ func (p *parent) spawn() error {
 	}
 	env := []string{
 		"_HUSK_INITPIPE=" + strconv.Itoa(3+len(cmd.ExtraFiles)),
-		// Go reads the cgroup's CPU limit files at start to size GOMAXPROCS; a fixed value
-		// keeps those files from being opened inside the container.
+		// The init does its work on one thread; main.go's go:debug settings keep the Go
+		// runtime from holding its cgroup's CPU files open.
 		"GOMAXPROCS=1",
-		"GODEBUG=containermaxprocs=0,updatemaxprocs=0",
 	}
 	cmd.ExtraFiles = append(cmd.ExtraFiles, child)
 	if p.fifo != "" {
@@ -417,8 +418,18 @@ func (p *parent) bootstrap() error {
 func (p *parent) configure() error {
 	spec := p.spec
 	hooks := spec.Hooks != nil && (len(spec.Hooks.Prestart) > 0 || len(spec.Hooks.CreateRuntime) > 0) //nolint:staticcheck // prestart is deprecated but still honoured
+	// Resolved once here, so the init only applies them. The warnings (names this kernel
+	// lacks, ambient ones that cannot be raised) go to the debug log: callers read stderr.
+	caps, warnings, err := capabilities.New(spec.Process.Capabilities)
+	if err != nil {
+		return fmt.Errorf("process.capabilities: %w", err)
+	}
+	for _, w := range warnings {
+		slog.Debug(w)
+	}
 	cfg := initConfig{
-		ID: p.c.State.ID, InitPid: p.initPid, Spec: spec, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
+		Caps: caps,
+		ID:   p.c.State.ID, InitPid: p.initPid, Spec: spec, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
 		NoPivot: p.noPivot, NoNewKeyring: p.noNewKeyring, Exec: p.exec, WaitResume: p.lateCgroup,
 		JoinCgroup: !p.lateCgroup, NewCgroupNS: !p.exec && hasNewNamespace(spec, specs.CgroupNamespace),
 		Console: p.consoleSocket != "" || p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,

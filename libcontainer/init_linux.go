@@ -90,11 +90,10 @@ func runInit(sock *os.File) error {
 	}
 	t.phase("cgroup")
 	spec := cfg.Spec
-	caps, warnings, err := capabilities.New(spec.Process.Capabilities)
-	if err != nil {
-		return fmt.Errorf("process.capabilities: %w", err)
+	caps := cfg.Caps
+	if caps == nil {
+		caps = &capabilities.Caps{} // no capabilities in the config: all sets empty
 	}
-	_ = warnings // the parent validated the same set and logged these
 
 	// An exec joins a container whose root, hostname and sysctls are already set up: its
 	// mount namespace put it at the container's root.
