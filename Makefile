@@ -4,7 +4,7 @@ PREFIX  ?= /usr/local
 COMMIT  := $(shell git rev-parse --short HEAD 2>/dev/null)
 # Static, so the binary the init re-executes needs no shared library inside any mount namespace.
 LDFLAGS := -X main.gitCommit=$(COMMIT) -linkmode external -extldflags -static
-TAGS    := netgo osusergo
+TAGS    := netgo osusergo urfave_cli_no_docs
 SOURCES := $(shell find . -path ./tests -prune -o \( -name '*.go' -o -name '*.c' \) -print) go.mod go.sum
 HUSK    := $(CURDIR)/husk
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 
@@ -69,8 +68,9 @@ var execCommand = &cli.Command{
 		}
 		detach := c.Bool("detach")
 		sigs := make(chan os.Signal, 128)
+		var caught <-chan struct{}
 		if !detach {
-			signal.Notify(sigs)
+			caught = catchSignals(sigs)
 		}
 		var tty *ttyProxy
 		if proc.Terminal && !detach && c.String("console-socket") == "" {
@@ -102,6 +102,7 @@ var execCommand = &cli.Command{
 		if detach {
 			return nil
 		}
+		<-caught
 		if tty != nil {
 			if err := tty.start(); err != nil {
 				return err

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/signal"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
@@ -40,10 +39,12 @@ var runCommand = &cli.Command{
 				return err
 			}
 		}
-		// Catch signals before the container exists, so none is lost between start and wait.
+		// Signals are caught before the container starts, so none is lost between start and
+		// wait (catching begins now and is in effect before Start).
 		sigs := make(chan os.Signal, 128)
+		var caught <-chan struct{}
 		if !detach {
-			signal.Notify(sigs)
+			caught = catchSignals(sigs)
 		}
 		var tty *ttyProxy
 		if !detach && opts.ConsoleSocket == "" && specWantsTerminal(opts.Bundle) {
@@ -64,6 +65,9 @@ var runCommand = &cli.Command{
 			}
 			defer tty.finish()
 		}
+		if caught != nil {
+			<-caught
+		}
 		if err := ctr.Start(); err != nil {
 			ctr.Destroy(true)
 			ctr.Close()
@@ -76,8 +80,9 @@ var runCommand = &cli.Command{
 		// Release the lock while the container runs so state, kill and exec can reach it.
 		pid := ctr.State.InitPid
 		ctr.Close()
+		// Signals stay caught (and are dropped) until exit: undoing the catch would cost as
+		// much as setting it up.
 		status := forwardAndWait(pid, sigs, tty)
-		signal.Stop(sigs)
 		if tty != nil {
 			tty.finish()
 		}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -77,7 +76,7 @@ func (m *mounter) createDevices(devices []specs.LinuxDevice) error {
 }
 
 func (m *mounter) createDevice(d specs.LinuxDevice) error {
-	dir, err := pathrs.MkdirAllHandle(m.root, filepath.Dir(d.Path), 0o755)
+	dir, err := mkdirInRoot(m.root, filepath.Dir(d.Path))
 	if err != nil {
 		return fmt.Errorf("create parent directory: %w", err)
 	}
@@ -132,7 +131,7 @@ func (m *mounter) bindDevice(dir *os.File, name string, d specs.LinuxDevice) err
 	if err == nil {
 		unix.Close(fd)
 	}
-	target, err := pathrs.OpenatInRoot(m.root, d.Path)
+	target, err := openatInRoot(m.root, d.Path)
 	if err != nil {
 		return err
 	}

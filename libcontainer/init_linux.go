@@ -240,7 +240,7 @@ func reportLate(err error) error {
 	return err
 }
 
-func setupUTS(spec *specs.Spec) error {
+func setupUTS(spec *initSpec) error {
 	if spec.Hostname != "" {
 		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
 			return fmt.Errorf("hostname: sethostname %q: %w", spec.Hostname, err)

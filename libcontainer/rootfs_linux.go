@@ -42,8 +42,8 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 	}
 	defer root.Close()
 
-	m := &mounter{root: root, rootfs: rootfs, bundle: cfg.Bundle, cgroupNS: hasNewNamespace(spec, specs.CgroupNamespace),
-		userNS: hasNamespace(spec, specs.UserNamespace)}
+	m := &mounter{root: root, rootfs: rootfs, bundle: cfg.Bundle, cgroupNS: hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
+		userNS: hasNamespace(spec.Linux.Namespaces, specs.UserNamespace)}
 	for i := range spec.Mounts {
 		if err := m.mount(&spec.Mounts[i]); err != nil {
 			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, spec.Mounts[i].Source, spec.Mounts[i].Destination, err)
@@ -101,7 +101,7 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 // finishRootfs applies what must come after the sysctls are written (they go through /proc/sys,
 // usually a read-only path): propagation of the new root, read-only and masked paths, and a
 // read-only root.
-func finishRootfs(spec *specs.Spec) error {
+func finishRootfs(spec *initSpec) error {
 	if spec.Linux.RootfsPropagation != "" {
 		if err := unix.Mount("", "/", "", propagationOpts[spec.Linux.RootfsPropagation], ""); err != nil {
 			return fmt.Errorf("linux.rootfsPropagation: %w", err)
@@ -123,8 +123,8 @@ func finishRootfs(spec *specs.Spec) error {
 	return nil
 }
 
-func hasNamespace(spec *specs.Spec, typ specs.LinuxNamespaceType) bool {
-	for _, ns := range spec.Linux.Namespaces {
+func hasNamespace(namespaces []specs.LinuxNamespace, typ specs.LinuxNamespaceType) bool {
+	for _, ns := range namespaces {
 		if ns.Type == typ {
 			return true
 		}
@@ -132,8 +132,8 @@ func hasNamespace(spec *specs.Spec, typ specs.LinuxNamespaceType) bool {
 	return false
 }
 
-func hasNewNamespace(spec *specs.Spec, typ specs.LinuxNamespaceType) bool {
-	for _, ns := range spec.Linux.Namespaces {
+func hasNewNamespace(namespaces []specs.LinuxNamespace, typ specs.LinuxNamespaceType) bool {
+	for _, ns := range namespaces {
 		if ns.Type == typ && ns.Path == "" {
 			return true
 		}
@@ -323,7 +323,7 @@ func fdPath(f *os.File) string {
 // openInRoot resolves path inside the rootfs, creating it (a directory, or an empty file when
 // file is true) when missing.
 func openInRoot(root *os.File, path string, file bool) (*os.File, error) {
-	f, err := pathrs.OpenatInRoot(root, path)
+	f, err := openatInRoot(root, path)
 	// A dangling symlink on the way reports ENOTDIR; it is created like a missing path, at the
 	// place the symlink points to inside the rootfs.
 	if err == nil || !(errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOTDIR)) {
@@ -344,14 +344,17 @@ func openInRoot(root *os.File, path string, file bool) (*os.File, error) {
 	if err == nil {
 		unix.Close(fd)
 	}
-	return pathrs.OpenatInRoot(root, path)
+	return openatInRoot(root, path)
 }
 
 // mkdirInRoot is mkdir -p inside the rootfs. pathrs refuses to create through a dangling
 // symlink, so such a path is first resolved, symlinks taken as if the rootfs were /, and the
 // directories are made at the resolved place (which the resolution keeps inside the rootfs).
 func mkdirInRoot(root *os.File, path string) (*os.File, error) {
-	h, err := pathrs.MkdirAllHandle(root, path, 0o755)
+	h, err := mkdirAllInRoot(root, path, 0o755)
+	if errors.Is(err, errNeedsSlowPath) {
+		h, err = pathrs.MkdirAllHandle(root, path, 0o755)
+	}
 	if err == nil || !errors.Is(err, unix.ENOTDIR) {
 		return h, err
 	}

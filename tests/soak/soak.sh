@@ -65,9 +65,15 @@ mount_count() { wc -l </proc/self/mountinfo; }
 our_mounts() { awk -v t="$T" -v p="$PREFIX" 'index($5, t) == 1 || index($0, p) {print $5}' /proc/self/mountinfo; }
 our_cgroups() { find /sys/fs/cgroup -maxdepth 5 -type d -name "$PREFIX-*" 2>/dev/null; }
 cgroup_count() { find /sys/fs/cgroup -maxdepth 5 -type d 2>/dev/null | wc -l; }
-# fd_list FILE: this script's open fds into FILE. A redirection, not $(...): the pipe of a
-# command substitution would itself show up as an fd of this shell.
-fd_list() { ls -l /proc/$$/fd | awk 'NR > 1 {print $9, $10, $11}' | sort >"$1"; }
+# fd_list FILE: this script's open fds into FILE. ls writes to a file, not into $(...) or a
+# pipeline: while bash sets up a pipeline it holds both ends of each pipe itself, and an ls
+# running at that moment lists them as fds of this shell (a 10,000-run soak once "leaked" a
+# pipe on fds 3 and 4 that way).
+fd_list() {
+	ls -l /proc/$$/fd >"$1.raw"
+	awk 'NR > 1 {print $9, $10, $11}' "$1.raw" | sort >"$1"
+	rm -f "$1.raw"
+}
 our_processes() {
 	local p
 	for p in $(grep -lsF "$PREFIX" /proc/[0-9]*/cgroup | cut -d/ -f3); do
