@@ -56,7 +56,12 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		proc, err := execProcess(c, ctr.State.Config.Process)
+		spec, err := ctr.State.Spec()
+		if err != nil {
+			ctr.Close()
+			return err
+		}
+		proc, err := execProcess(c, spec.Process)
 		if err != nil {
 			ctr.Close()
 			return err

@@ -55,7 +55,11 @@ var updateCommand = &cli.Command{
 			return err
 		}
 		defer ctr.Close()
-		r, err := updatedResources(c, ctr.Resources())
+		cur, err := ctr.Resources()
+		if err != nil {
+			return err
+		}
+		r, err := updatedResources(c, cur)
 		if err != nil {
 			return err
 		}

@@ -71,6 +71,10 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if st := c.Status(); st == Stopped {
 		return fmt.Errorf("cannot update %s: container not running", c.State.ID)
 	}
+	spec, err := c.State.Spec()
+	if err != nil {
+		return err
+	}
 	m, err := c.cgroupManager()
 	if err != nil {
 		return err
@@ -81,17 +85,24 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		return fmt.Errorf("update %s: %w", c.State.ID, err)
 	}
 	saved := *r
-	if old := c.State.Config.Linux.Resources; old != nil {
+	if old := spec.Linux.Resources; old != nil {
 		saved.Devices = old.Devices
 	}
-	c.State.Config.Linux.Resources = &saved
+	spec.Linux.Resources = &saved
+	if err := c.State.setSpec(spec); err != nil {
+		return err
+	}
 	return saveState(c.Dir, c.State)
 }
 
 // Resources returns the container's current linux.resources (never nil).
-func (c *Container) Resources() *specs.LinuxResources {
-	if r := c.State.Config.Linux.Resources; r != nil {
-		return r
+func (c *Container) Resources() (*specs.LinuxResources, error) {
+	spec, err := c.State.Spec()
+	if err != nil {
+		return nil, err
 	}
-	return &specs.LinuxResources{}
+	if r := spec.Linux.Resources; r != nil {
+		return r, nil
+	}
+	return &specs.LinuxResources{}, nil
 }

@@ -111,10 +111,6 @@ func (c *Container) OCIState() OCIState {
 }
 
 func (c *Container) ociStateWith(status string, pid int) OCIState {
-	var ann map[string]string
-	if c.State.Config != nil {
-		ann = c.State.Config.Annotations
-	}
 	return OCIState{
 		OCIVersion:  specs.Version,
 		ID:          c.State.ID,
@@ -124,7 +120,7 @@ func (c *Container) ociStateWith(status string, pid int) OCIState {
 		Rootfs:      c.State.Rootfs,
 		Created:     c.State.Created,
 		Owner:       "",
-		Annotations: ann,
+		Annotations: c.State.annotations,
 	}
 }
 

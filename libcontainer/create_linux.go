@@ -104,8 +104,13 @@ func Create(opts CreateOpts) (*Container, error) {
 		return nil, err
 	}
 	c := &Container{Root: opts.Root, Dir: dir, lock: lock, State: &State{
-		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, Config: spec,
+		ID: opts.ID, Bundle: bundle, Rootfs: rootfs,
 	}}
+	if err := c.State.setSpec(spec); err != nil {
+		os.RemoveAll(dir)
+		c.Close()
+		return nil, err
+	}
 	if host := os.Getenv("NOTIFY_SOCKET"); host != "" {
 		if err := setupNotify(dir, spec); err != nil {
 			os.RemoveAll(dir)

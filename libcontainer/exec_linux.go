@@ -40,7 +40,10 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 		}
 	}
 	t := newPhaseTimer("exec")
-	base := c.State.Config
+	base, err := c.State.Spec()
+	if err != nil {
+		return 0, err
+	}
 	if err := validateProcess(opts.Process); err != nil {
 		return 0, err
 	}
@@ -64,7 +67,7 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 	}
 	p := &parent{c: c, spec: &spec, filter: filter, t: t, root: c.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
-		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: c.joinNamespaces(), exec: true, cgroup: cg,
+		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: c.joinNamespaces(base), exec: true, cgroup: cg,
 		lateCgroup: status == Paused}
 	p.startWarmUp()
 	if err := p.spawn(); err != nil {
@@ -97,9 +100,9 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 }
 
 // joinNamespaces lists every namespace of the container as a path to join.
-func (c *Container) joinNamespaces() []specs.LinuxNamespace {
+func (c *Container) joinNamespaces(spec *specs.Spec) []specs.LinuxNamespace {
 	var out []specs.LinuxNamespace
-	for _, ns := range c.State.Config.Linux.Namespaces {
+	for _, ns := range spec.Linux.Namespaces {
 		out = append(out, specs.LinuxNamespace{Type: ns.Type, Path: c.State.NamespacePaths[string(ns.Type)]})
 	}
 	return out

@@ -63,7 +63,7 @@ func (c *Container) Start() error {
 			return err
 		}
 	}
-	if h := c.State.Config.Hooks; h != nil && len(h.Poststart) > 0 {
+	if h := c.State.hooks; h != nil && len(h.Poststart) > 0 {
 		// The runtime-spec: a failing poststart hook is a warning; the others still run and
 		// the container runs on.
 		runHooksWarn("poststart", h.Poststart, c.ociStateWith(Running, c.State.InitPid))
@@ -111,7 +111,7 @@ func (c *Container) Destroy(force bool) error {
 		}
 	}
 	t.phase("cgroup")
-	if h := c.State.Config.Hooks; h != nil && len(h.Poststop) > 0 {
+	if h := c.State.hooks; h != nil && len(h.Poststop) > 0 {
 		runHooksWarn("poststop", h.Poststop, c.ociStateWith(Stopped, 0))
 	}
 	if err := os.RemoveAll(c.Dir); err != nil {

@@ -38,7 +38,15 @@ type State struct {
 	Rootfs        string            `json:"rootfs"`
 	Created       time.Time         `json:"created"`
 	CgroupPaths   map[string]string `json:"cgroup_paths,omitempty"`
-	Config        *specs.Spec       `json:"config"`
+	// Config is the container's spec, kept as JSON and decoded only by what needs all of it
+	// (Spec: exec, update). encoding/json analyses every type of specs.Spec on first use,
+	// about 0.8 ms of CPU in a fresh process: more than the rest of a `start`, `state`, `kill`
+	// or `delete`, which only read hooks and annotations (see loadState).
+	Config json.RawMessage `json:"config"`
+	// Hooks and Annotations of Config.
+	hooks       *specs.Hooks
+	annotations map[string]string
+	spec        *specs.Spec // Config decoded, once
 	// NamespacePaths are the init's namespaces (/proc/<pid>/ns/<kind>), for exec and for other
 	// containers that join them.
 	NamespacePaths map[string]string `json:"namespace_paths,omitempty"`
@@ -109,7 +117,43 @@ func loadState(dir string) (*State, error) {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", filepath.Join(dir, stateFile), err)
 	}
+	var view struct {
+		Hooks       *specs.Hooks      `json:"hooks"`
+		Annotations map[string]string `json:"annotations"`
+	}
+	if len(st.Config) > 0 {
+		if err := json.Unmarshal(st.Config, &view); err != nil {
+			return nil, fmt.Errorf("decode %s: config: %w", filepath.Join(dir, stateFile), err)
+		}
+	}
+	st.hooks, st.annotations = view.Hooks, view.Annotations
 	return &st, nil
+}
+
+// Spec returns the container's spec, decoded from Config on first use.
+func (s *State) Spec() (*specs.Spec, error) {
+	if s.spec != nil {
+		return s.spec, nil
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(s.Config, &spec); err != nil {
+		return nil, fmt.Errorf("decode the config of container %s: %w", s.ID, err)
+	}
+	if spec.Linux == nil || spec.Process == nil {
+		return nil, fmt.Errorf("the saved config of container %s has no linux or process section", s.ID)
+	}
+	s.spec = &spec
+	return s.spec, nil
+}
+
+// setSpec replaces the container's spec (create, update); saveState writes it.
+func (s *State) setSpec(spec *specs.Spec) error {
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("encode the config of container %s: %w", s.ID, err)
+	}
+	s.Config, s.spec, s.hooks, s.annotations = data, spec, spec.Hooks, spec.Annotations
+	return nil
 }
 
 // procStartTime returns field 22 of /proc/<pid>/stat (start time in clock ticks) and whether

@@ -6,12 +6,20 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestStateRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	st := &State{ID: "x", InitPid: 42, InitStartTime: 7, Bundle: "/b", Rootfs: "/b/rootfs",
-		Created: time.Unix(1, 2).UTC(), CgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/x"}, Config: DefaultSpec()}
+		Created: time.Unix(1, 2).UTC(), CgroupPaths: map[string]string{"memory": "/sys/fs/cgroup/memory/x"}}
+	spec := DefaultSpec()
+	spec.Annotations = map[string]string{"a": "b"}
+	spec.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}
+	if err := st.setSpec(spec); err != nil {
+		t.Fatal(err)
+	}
 	if err := saveState(dir, st); err != nil {
 		t.Fatal(err)
 	}
@@ -20,8 +28,16 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.ID != "x" || got.InitPid != 42 || got.InitStartTime != 7 || !got.Created.Equal(st.Created) ||
-		got.CgroupPaths["memory"] != st.CgroupPaths["memory"] || got.Config.Hostname != "husk" {
+		got.CgroupPaths["memory"] != st.CgroupPaths["memory"] {
 		t.Fatalf("round trip changed the state: %+v", got)
+	}
+	// Hooks and annotations come with the state; the whole spec when asked for.
+	if got.annotations["a"] != "b" || got.hooks == nil || len(got.hooks.Poststop) != 1 || got.spec != nil {
+		t.Fatalf("hooks/annotations not loaded (or the spec decoded eagerly): %+v", got)
+	}
+	full, err := got.Spec()
+	if err != nil || full.Hostname != "husk" || full.Process == nil {
+		t.Fatalf("Spec() = %+v, %v", full, err)
 	}
 	// No temp files are left next to it.
 	entries, _ := os.ReadDir(dir)
@@ -94,5 +110,23 @@ func TestListSkipsHalfMadeDirs(t *testing.T) {
 	ids, err = List(filepath.Join(root, "missing"))
 	if err != nil || len(ids) != 0 {
 		t.Fatalf("List of a missing root = %v, %v", ids, err)
+	}
+}
+
+func TestStateSpecErrors(t *testing.T) {
+	dir := t.TempDir()
+	// Valid JSON whose config has the wrong shape: loading works (start, delete and
+	// delete --force need it to), Spec names the container.
+	os.WriteFile(filepath.Join(dir, stateFile), []byte(`{"id":"x","config":{"process":{"args":"notalist"}}}`), 0o600)
+	st, err := loadState(dir)
+	if err != nil {
+		t.Fatalf("loadState: %v", err)
+	}
+	if _, err := st.Spec(); err == nil {
+		t.Fatal("a config whose process.args is a string decoded")
+	}
+	os.WriteFile(filepath.Join(dir, stateFile), []byte(`{"id":"x","config":{"hooks":{"poststop":7}}}`), 0o600)
+	if _, err := loadState(dir); err == nil {
+		t.Fatal("a config whose hooks are a number loaded")
 	}
 }
