@@ -25,7 +25,7 @@ var updateCommand = &cli.Command{
 		&cli.StringFlag{Name: "memory-swap", Usage: "memory plus swap limit"},
 		&cli.StringFlag{Name: "memory-reservation", Usage: "memory soft limit"},
 		&cli.StringFlag{Name: "kernel-memory", Usage: "not supported: the kernel dropped kernel memory limits"},
-		&cli.StringFlag{Name: "kernel-memory-tcp", Usage: "not supported: the kernel dropped kernel memory limits"},
+		&cli.StringFlag{Name: "kernel-memory-tcp", Usage: "TCP buffer memory limit (cgroup v1 only)"},
 		&cli.StringFlag{Name: "cpu-share", Aliases: []string{"cpu-shares"}, Usage: "CPU shares (relative weight)"},
 		&cli.StringFlag{Name: "cpu-quota", Usage: "CPU CFS quota in microseconds per period (-1 for none)"},
 		&cli.StringFlag{Name: "cpu-period", Usage: "CPU CFS period in microseconds"},
@@ -45,7 +45,7 @@ var updateCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		for _, f := range []string{"kernel-memory", "kernel-memory-tcp", "l3-cache-schema", "mem-bw-schema"} {
+		for _, f := range []string{"kernel-memory", "l3-cache-schema", "mem-bw-schema"} {
 			if c.IsSet(f) {
 				return fmt.Errorf("--%s is not supported", f)
 			}
@@ -137,6 +137,7 @@ func updatedResources(c *cli.Context, cur *specs.LinuxResources) (*specs.LinuxRe
 		{"memory", bytes(&r.Memory.Limit)},
 		{"memory-swap", bytes(&r.Memory.Swap)},
 		{"memory-reservation", bytes(&r.Memory.Reservation)},
+		{"kernel-memory-tcp", bytes(&r.Memory.KernelTCP)},
 		{"cpu-share", u64(&r.CPU.Shares)},
 		{"cpu-quota", i64(&r.CPU.Quota)},
 		{"cpu-period", u64(&r.CPU.Period)},

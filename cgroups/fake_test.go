@@ -79,7 +79,7 @@ var v1Files = map[string]map[string]string{
 		"cpuacct.stat": "user 300\nsystem 200\n", "cpuacct.usage_all": "cpu user system\n0 2000 1000\n1 1500 500\n"},
 	"cpuset": {"cpuset.cpus": "", "cpuset.mems": "", "cpuset.cpu_exclusive": "0", "cpuset.sched_load_balance": "1"},
 	"memory": {"memory.limit_in_bytes": "9223372036854771712", "memory.memsw.limit_in_bytes": "9223372036854771712",
-		"memory.soft_limit_in_bytes": "9223372036854771712", "memory.swappiness": "60", "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n",
+		"memory.soft_limit_in_bytes": "9223372036854771712", "memory.swappiness": "60", "memory.kmem.tcp.limit_in_bytes": "9223372036854771712", "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n",
 		"memory.use_hierarchy": "1", "memory.usage_in_bytes": "1048576", "memory.max_usage_in_bytes": "2097152", "memory.failcnt": "0",
 		"memory.memsw.usage_in_bytes": "1048576", "memory.memsw.max_usage_in_bytes": "2097152", "memory.memsw.failcnt": "0",
 		"memory.stat": "cache 4096\nrss 8192\ntotal_cache 4096\n"},

@@ -35,8 +35,10 @@ func (m *fs2Manager) setMemory(r *specs.LinuxResources) error {
 	if mem.UseHierarchy != nil && !*mem.UseHierarchy {
 		return fmt.Errorf("linux.resources.memory.useHierarchy: cgroup v2 is always hierarchical, false is not supported")
 	}
-	// kernel and kernelTCP are deprecated in the spec and ignored, as runc does:
-	// cgroup v2 has no separate kernel memory limit.
+	warnKernelMemory(mem)
+	if mem.KernelTCP != nil {
+		return fmt.Errorf("linux.resources.memory.kernelTCP: not supported on cgroup v2 (it has no separate TCP buffer limit)")
+	}
 	limit, swap, reservation := i64(mem.Limit), i64(mem.Swap), i64(mem.Reservation)
 	if limit == 0 && swap == 0 && reservation == 0 {
 		return nil

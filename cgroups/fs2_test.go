@@ -45,7 +45,7 @@ func TestV2SetWritesEveryResource(t *testing.T) {
 	m, l := newFakeV2(t)
 	r := &specs.LinuxResources{
 		Memory: &specs.LinuxMemory{Limit: ptr(int64(64 << 20)), Reservation: ptr(int64(32 << 20)), Swap: ptr(int64(96 << 20)),
-			UseHierarchy: ptr(true), Kernel: ptr(int64(1 << 20)), KernelTCP: ptr(int64(1 << 20))},
+			UseHierarchy: ptr(true), Kernel: ptr(int64(1 << 20))},
 		CPU: &specs.LinuxCPU{Shares: ptr(uint64(1024)), Quota: ptr(int64(50000)), Period: ptr(uint64(200000)), Burst: ptr(uint64(1000)),
 			Idle: ptr(int64(1)), Cpus: "0-1", Mems: "0"},
 		Pids: &specs.LinuxPids{Limit: ptr(int64(-1))},
@@ -132,6 +132,7 @@ func TestV2Errors(t *testing.T) {
 		want string
 	}{
 		{"swappiness", specs.LinuxResources{Memory: &specs.LinuxMemory{Swappiness: ptr(uint64(10))}}, "linux.resources.memory.swappiness"},
+		{"kernelTCP", specs.LinuxResources{Memory: &specs.LinuxMemory{KernelTCP: ptr(int64(1 << 20))}}, "linux.resources.memory.kernelTCP"},
 		{"oom killer", specs.LinuxResources{Memory: &specs.LinuxMemory{DisableOOMKiller: ptr(true)}}, "disableOOMKiller"},
 		{"hierarchy", specs.LinuxResources{Memory: &specs.LinuxMemory{UseHierarchy: ptr(false)}}, "useHierarchy"},
 		{"swap without limit", specs.LinuxResources{Memory: &specs.LinuxMemory{Swap: ptr(int64(100))}}, "without a memory limit"},

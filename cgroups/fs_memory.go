@@ -3,6 +3,7 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,15 +12,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// warnKernelMemory says that linux.resources.memory.kernel is not applied: the spec deprecates
+// it and kernels since 5.16 no longer enforce kmem limits (runc ignores it too).
+func warnKernelMemory(mem *specs.LinuxMemory) {
+	if mem.Kernel != nil {
+		slog.Warn("linux.resources.memory.kernel is deprecated and kernels since 5.16 do not enforce it: ignored")
+	}
+}
+
 func (m *fsManager) setMemory(r *specs.LinuxResources) error {
 	mem := r.Memory
 	if mem == nil {
 		return nil
 	}
-	// kernel and kernelTCP are deprecated in the spec and ignored, as runc
-	// does: kernels since 5.16 no longer enforce kmem limits.
+	warnKernelMemory(mem)
 	if mem.Limit == nil && mem.Swap == nil && mem.Reservation == nil && mem.Swappiness == nil &&
-		mem.DisableOOMKiller == nil && mem.UseHierarchy == nil {
+		mem.DisableOOMKiller == nil && mem.UseHierarchy == nil && mem.KernelTCP == nil {
 		return nil
 	}
 	dir, err := m.need("memory", "linux.resources.memory")
@@ -60,6 +68,12 @@ func (m *fsManager) setMemory(r *specs.LinuxResources) error {
 		}
 		if err := writeFile(dir, "memory.oom_control", v); err != nil {
 			return fmt.Errorf("linux.resources.memory.disableOOMKiller: %w", err)
+		}
+	}
+	if mem.KernelTCP != nil {
+		// The limit of the TCP buffers' memory, which v1 still enforces (kmem itself not).
+		if err := writeFile(dir, "memory.kmem.tcp.limit_in_bytes", strconv.FormatInt(*mem.KernelTCP, 10)); err != nil {
+			return fmt.Errorf("linux.resources.memory.kernelTCP: %w", err)
 		}
 	}
 	if mem.Swappiness != nil {

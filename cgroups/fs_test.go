@@ -24,7 +24,7 @@ func TestV1SetWritesEveryResource(t *testing.T) {
 	m, _ := newFakeV1(t, Legacy)
 	r := &specs.LinuxResources{
 		Memory: &specs.LinuxMemory{Limit: ptr(int64(64 << 20)), Reservation: ptr(int64(32 << 20)), Swap: ptr(int64(128 << 20)),
-			Swappiness: ptr(uint64(10)), DisableOOMKiller: ptr(true), UseHierarchy: ptr(true), Kernel: ptr(int64(1 << 20))},
+			Swappiness: ptr(uint64(10)), DisableOOMKiller: ptr(true), UseHierarchy: ptr(true), Kernel: ptr(int64(1 << 20)), KernelTCP: ptr(int64(2 << 20))},
 		CPU: &specs.LinuxCPU{Shares: ptr(uint64(512)), Quota: ptr(int64(50000)), Period: ptr(uint64(200000)), Burst: ptr(uint64(1000)),
 			RealtimeRuntime: ptr(int64(950)), RealtimePeriod: ptr(uint64(1000)), Idle: ptr(int64(1)), Cpus: "1", Mems: "0"},
 		Pids: &specs.LinuxPids{Limit: ptr(int64(42))},
@@ -43,7 +43,7 @@ func TestV1SetWritesEveryResource(t *testing.T) {
 	}
 	want := map[string]map[string]string{
 		"memory": {"memory.limit_in_bytes": "67108864", "memory.memsw.limit_in_bytes": "134217728", "memory.soft_limit_in_bytes": "33554432",
-			"memory.swappiness": "10", "memory.oom_control": "1", "memory.use_hierarchy": "1"},
+			"memory.swappiness": "10", "memory.oom_control": "1", "memory.use_hierarchy": "1", "memory.kmem.tcp.limit_in_bytes": "2097152"},
 		"cpu": {"cpu.shares": "512", "cpu.cfs_quota_us": "50000", "cpu.cfs_period_us": "200000", "cpu.cfs_burst_us": "1000",
 			"cpu.rt_runtime_us": "950", "cpu.rt_period_us": "1000", "cpu.idle": "1"},
 		"cpuset":   {"cpuset.cpus": "1", "cpuset.mems": "0"},

@@ -47,6 +47,25 @@ teardown() {
 	[ "$(cg_key "$(cg_dir memory)/memory.oom_control" oom_kill_disable)" = 1 ]
 }
 
+# kernelTCP: cgroup v1 still enforces the TCP buffer limit (memory.kmem.tcp.limit_in_bytes);
+# v2 has no such limit, and the field is refused by name there. kernel (deprecated, no longer
+# enforced) is ignored with a warning.
+@test "memory: kernelTCP is set on v1, refused by name on v2; kernel warns" {
+	update_config '.linux.resources.memory = {limit: 67108864, kernelTCP: 8388608, kernel: 16777216}'
+	if cg_v2; then
+		set_args true
+		run ! husk run --bundle "$BUNDLE" "$(new_id)"
+		[[ "$output" == *"linux.resources.memory.kernelTCP"* ]]
+		assert_nothing_left
+		return
+	fi
+	start_sleeper
+	[[ "$output" == *"linux.resources.memory.kernel is deprecated"* ]]
+	cg_check memory memory.kmem.tcp.limit_in_bytes 8388608
+	husk update --kernel-memory-tcp 4m "$CID"
+	cg_check memory memory.kmem.tcp.limit_in_bytes 4194304
+}
+
 @test "memory: a process over the limit is OOM-killed, run exits 137" {
 	update_config '.linux.resources.memory = {limit: 16777216, swap: 16777216}'
 	# dd fills a 64 MiB buffer: four times the limit.
