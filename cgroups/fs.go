@@ -3,6 +3,7 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -168,7 +169,9 @@ func (m *fsManager) Thaw() error {
 
 func (m *fsManager) FreezerState() (FreezerState, error) {
 	dir, ok := m.paths["freezer"]
-	if !ok {
+	if !ok || m.unified != nil && !fileExists(dir) {
+		// No freezer; or a hybrid container whose init has not joined its v1 cgroups
+		// yet (see Pids): there is nothing to freeze.
 		return Undefined, nil
 	}
 	return freezerStateV1(dir)
@@ -190,7 +193,29 @@ func (m *fsManager) Pids() ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pidsBelow(dir)
+	pids, err := pidsBelow(dir)
+	if m.unified == nil {
+		return pids, err
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	// A hybrid container's init is created in its cgroup2 cgroup and joins the v1 ones a
+	// moment later (see ThreadJoinFiles): a create killed in between leaves it only there.
+	more, err := pidsBelow(m.unified.dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	seen := make(map[int]bool, len(pids))
+	for _, p := range pids {
+		seen[p] = true
+	}
+	for _, p := range more {
+		if !seen[p] {
+			pids = append(pids, p)
+		}
+	}
+	return pids, nil
 }
 
 func (m *fsManager) Kill(sig unix.Signal) error { return freezeSignalThaw(m, sig) }
@@ -227,7 +252,7 @@ func (m *fsManager) Exists() bool {
 			return true
 		}
 	}
-	return false
+	return m.unified != nil && fileExists(m.unified.dir)
 }
 
 func (m *fsManager) OOMKillCount() (uint64, error) {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -60,6 +61,7 @@ type initConfig struct {
 	Exec         bool               `json:"exec,omitempty"`         // join a running container: no rootfs set-up, no fifo
 	WaitResume   bool               `json:"wait_resume,omitempty"`  // exec: wait for "resume" after "ready"
 	JoinCgroup   bool               `json:"join_cgroup,omitempty"`  // ask the parent to join the cgroup first
+	CgroupTasks  []string           `json:"cgroup_tasks,omitempty"` // v1 tasks files to join with the main thread first
 	NewCgroupNS  bool               `json:"new_cgroupns,omitempty"` // then unshare a cgroup namespace
 	TestKillAt   string             `json:"test_kill_at,omitempty"` // init phase to die at (_HUSK_TEST_KILL_AT="init:<phase>")
 }
@@ -162,6 +164,38 @@ type parent struct {
 	// warm is closed when cgroups.WarmUp has run (see there): the init's own cgroup join
 	// waits for it, and is then cheap.
 	warm chan struct{}
+	// How the init joins its cgroup (planCgroupJoin): joinTasks are the v1 tasks files its
+	// main thread joins itself, joinRest what husk moves it into (nil: nothing), cloneInto a
+	// cgroup2 directory the init is created in.
+	joinTasks []string
+	joinRest  cgroups.Manager
+	cloneInto string
+}
+
+// planCgroupJoin decides how the init joins its cgroup: by its own main thread for the v1
+// hierarchies (cgroups.ThreadJoinFiles: no wait for the kernel's global migration lock) when
+// it sees the host's cgroupfs with the host's credentials, i.e. its new mount namespace is a
+// copy of husk's and it has no user namespace; by husk for the rest, and for everything
+// otherwise.
+func (p *parent) planCgroupJoin() error {
+	p.joinRest = p.cgroup
+	if p.exec {
+		return nil // the exec's mount namespace is the container's: husk moves it
+	}
+	ns := p.spec.Linux.Namespaces
+	if !hasNamespace(ns, specs.UserNamespace) && hasNewNamespace(ns, specs.MountNamespace) {
+		p.joinTasks, p.joinRest = cgroups.ThreadJoinFiles(p.cgroup)
+	}
+	if p.joinRest == nil {
+		return nil
+	}
+	// What is left may be a cgroup2 cgroup the init can be created in (see spawn).
+	dir, err := cgroups.CloneIntoDir(p.joinRest)
+	if err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	p.cloneInto = dir
+	return nil
 }
 
 // startWarmUp runs cgroups.WarmUp in the background.
@@ -180,7 +214,7 @@ func (p *parent) joinCgroup() error {
 	if p.warm != nil {
 		<-p.warm
 	}
-	if err := p.cgroup.Apply(p.initPid); err != nil {
+	if err := p.joinRest.Apply(p.initPid); err != nil {
 		return fmt.Errorf("join cgroup of %s: %w", p.c.State.ID, err)
 	}
 	p.t.phase("cgroup join")
@@ -188,7 +222,6 @@ func (p *parent) joinCgroup() error {
 }
 
 func (p *parent) create(pidFile string) error {
-	p.startWarmUp()
 	fifo := filepath.Join(p.c.Dir, fifoName)
 	p.fifo = fifo
 	if err := unix.Mkfifo(fifo, 0o622); err != nil {
@@ -203,6 +236,12 @@ func (p *parent) create(pidFile string) error {
 		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
 	p.cgroup = cg
+	if err := p.planCgroupJoin(); err != nil {
+		return err
+	}
+	if p.joinRest != nil && p.cloneInto == "" {
+		p.startWarmUp()
+	}
 	// A preliminary state (no init yet) names the cgroup, so that if husk is killed from here
 	// on, `delete` finds and removes what was made; the status reads "stopped" until the end.
 	p.c.State.CgroupPaths = cg.Paths()
@@ -329,7 +368,7 @@ func (p *parent) spawn() error {
 	}
 	defer unix.Close(exeFd)
 	cmd.Path = "/proc/self/fd/" + strconv.Itoa(exeFd)
-	if err := cmd.Start(); err != nil {
+	if err := p.startInit(cmd); err != nil {
 		return fmt.Errorf("start init: %w", err)
 	}
 	p.cmd = cmd
@@ -356,6 +395,29 @@ func (p *parent) spawn() error {
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	p.t.phase("cgroup limits")
+	return nil
+}
+
+// startInit starts the init, created right in its cgroup2 cgroup when planCgroupJoin found
+// one (clone3 CLONE_INTO_CGROUP), so that husk has nothing left to move it into. A kernel that
+// refuses that (before 5.7) gets a plain start, and husk moves the init later (joinCgroup).
+func (p *parent) startInit(cmd *exec.Cmd) error {
+	if p.cloneInto == "" {
+		return cmd.Start()
+	}
+	dir, err := os.OpenFile(p.cloneInto, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open cgroup %s: %w", p.cloneInto, err)
+	}
+	defer dir.Close()
+	into := *cmd
+	into.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(dir.Fd())}
+	if err := into.Start(); err != nil {
+		slog.Debug("start init in its cgroup2 cgroup failed, joining it later", "cgroup", p.cloneInto, "error", err)
+		return cmd.Start()
+	}
+	*cmd = into
+	p.joinRest = nil
 	return nil
 }
 
@@ -444,7 +506,7 @@ func (p *parent) configure() error {
 		Caps: caps,
 		ID:   p.c.State.ID, InitPid: p.initPid, Spec: newInitSpec(spec), Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
 		NoPivot: p.noPivot, NoNewKeyring: p.noNewKeyring, Exec: p.exec, WaitResume: p.lateCgroup,
-		JoinCgroup: !p.lateCgroup, NewCgroupNS: !p.exec && hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
+		JoinCgroup: !p.lateCgroup && p.joinRest != nil, CgroupTasks: p.joinTasks, NewCgroupNS: !p.exec && hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
 		Console: p.consoleSocket != "" || p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,
 		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter,
 		Debug:      slog.Default().Enabled(context.Background(), slog.LevelDebug),

@@ -69,6 +69,9 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
 		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: c.joinNamespaces(base), exec: true, cgroup: cg,
 		lateCgroup: status == Paused}
+	if err := p.planCgroupJoin(); err != nil {
+		return 0, err
+	}
 	p.startWarmUp()
 	if err := p.spawn(); err != nil {
 		p.abort()

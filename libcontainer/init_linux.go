@@ -13,8 +13,18 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/husk-runtime/husk/capabilities"
+	"github.com/husk-runtime/husk/cgroups"
 	"github.com/husk-runtime/husk/seccomp"
 )
+
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		// Locked during package initialisation, the main goroutine stays on the process's
+		// main thread into main.main and Init: the thread that leads the thread group, which
+		// joins the container's cgroups by itself (cgroups.JoinThread).
+		runtime.LockOSThread()
+	}
+}
 
 // Init is `husk init`: the container's first process, already inside its namespaces (see
 // nsenter/), until it execs the workload. It only returns after sending an error to the parent.
@@ -74,6 +84,16 @@ func runInit(sock *os.File) error {
 	}
 	t := &initTimer{enabled: cfg.Debug, killAt: cfg.TestKillAt}
 	t.phase("")
+	if len(cfg.CgroupTasks) > 0 {
+		// Memory is charged to the cgroup of the thread group's leader, and this thread is
+		// the one that execs the workload: it must be the main thread (see init below).
+		if unix.Gettid() != unix.Getpid() {
+			return fmt.Errorf("join cgroup: husk init runs on thread %d, not its main thread %d", unix.Gettid(), unix.Getpid())
+		}
+		if err := cgroups.JoinThread(cfg.CgroupTasks); err != nil {
+			return err
+		}
+	}
 	if cfg.JoinCgroup {
 		if err := writeJSON(sock, syncMsg{Type: msgCgroup}); err != nil {
 			return fmt.Errorf("ask parent to join the cgroup: %w", err)

@@ -10,6 +10,32 @@ teardown() {
 	cg_teardown
 }
 
+# The init is in every one of the container's cgroups before it sets anything up, and its
+# memory is charged there. On v1 its main thread (the one that execs the workload, and whose
+# cgroup memory is charged to) joins each hierarchy by itself, which spares the wait for the
+# kernel's global migration lock; on v2 (and on v1 with a user namespace) husk moves the whole
+# process. Compared before start with the workload after start (the same thread).
+@test "join: a created container's init is in each of its cgroups, memory charged there" {
+	set_args sleep 1000
+	CID=$(new_id)
+	run -0 husk_bg create --bundle "$BUNDLE" "$CID"
+	local pid before after line own
+	pid=$(container_pid "$CID")
+	before=$(sort "/proc/$pid/task/$pid/cgroup")
+	while IFS= read -r line; do
+		own=$(grep -F "${line%%:/*}:" /proc/self/cgroup)
+		[ "$line" != "$own" ] || fail "the init's thread is still in husk's own cgroup: $line"
+	done <<<"$before"
+	if cg_v2; then
+		[ "$(cat "$(cg_dir memory)/memory.current")" -gt 0 ] || fail "nothing charged to memory.current"
+	else
+		[ "$(cat "$(cg_dir memory)/memory.max_usage_in_bytes")" -gt 0 ] || fail "nothing charged to the memory cgroup"
+	fi
+	husk start "$CID"
+	after=$(sort "/proc/$pid/cgroup")
+	[ "$before" = "$after" ] || fail "cgroups before start: $before; of the workload: $after"
+}
+
 @test "memory: limit, reservation and swap are in the cgroup files" {
 	update_config '.linux.resources.memory = {limit: 67108864, reservation: 33554432, swap: 100663296}'
 	start_sleeper
