@@ -18,6 +18,9 @@ var featuresCommand = &cli.Command{
 	Usage: "print what this husk implements, as runtime-spec features JSON",
 	Action: func(c *cli.Context) error {
 		yes, no := true, false
+		// husk always has both built in; what a caller can use is whether this host enforces
+		// them (an AppArmor profile is refused without AppArmor, SELinux labels are ignored).
+		apparmor, selinux := libcontainer.AppArmorEnabled(), libcontainer.SELinuxEnabled()
 		opts := libcontainer.MountOptionNames()
 		sort.Strings(opts)
 		f := features.Features{
@@ -37,8 +40,8 @@ var featuresCommand = &cli.Command{
 					KnownFlags:     seccomp.KnownFlags(),
 					SupportedFlags: seccomp.SupportedFlags(),
 				},
-				Apparmor:        &features.Apparmor{Enabled: &no},
-				Selinux:         &features.Selinux{Enabled: &no},
+				Apparmor:        &features.Apparmor{Enabled: &apparmor},
+				Selinux:         &features.Selinux{Enabled: &selinux},
 				IntelRdt:        &features.IntelRdt{Enabled: &no},
 				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
 				NetDevices:      &features.NetDevices{Enabled: &no},
