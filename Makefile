@@ -10,7 +10,9 @@ HUSK    := $(CURDIR)/husk
 
 # Debian packages each target needs (installed when missing).
 BUILD_DEPS := gcc libc6-dev libseccomp-dev pkg-config
-TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps
+# apparmor, selinux-policy-default: apparmor_parser and the SELinux policy (with load_policy),
+# which the VM (tests/vm, with the host's /usr and /etc) uses; neither turns an LSM on here.
+TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps apparmor selinux-policy-default
 
 .PHONY: all deps test-deps demo test unit integration conformance clients install clean
 
@@ -34,7 +36,7 @@ demo: husk
 	@$(HUSK) --root $(CURDIR)/demo/state run --bundle demo/bundle demo-$$$$
 
 # Each suite prints a closing "N passed, N failed" line; the first failing suite stops the run.
-test: husk test-deps unit integration conformance clients bench-smoke vm-unit vm-test
+test: husk test-deps unit integration conformance clients bench-smoke vm-unit vm-test vm-test-selinux
 
 unit: husk
 	$(GO) test -count=1 ./...
@@ -49,10 +51,12 @@ conformance: husk test-deps
 clients: husk test-deps
 	HUSK=$(HUSK) tests/clients/run.sh
 
-# The cgroup tests again on a pure cgroup v2 kernel: Debian's kernel under qemu (tests/vm).
-VM_BATS := cgroups_resources.bats cgroups_commands.bats
+# The cgroup tests again on a pure cgroup v2 kernel: Debian's kernel under qemu (tests/vm);
+# the AppArmor tests there too (AppArmor is on in that kernel, off on this machine), and the
+# SELinux tests in a second boot with SELinux instead (vm-test-selinux).
+VM_BATS := cgroups_resources.bats cgroups_commands.bats lsm_apparmor.bats
 include tests/vm/vm.mk
-vm-test vm-unit: husk test-deps
+vm-test vm-test-selinux vm-unit: husk test-deps
 
 # husk against Debian's runc and crun (tests/bench): `make bench` for numbers, `bench-smoke`
 # (one round, no timing asserted) in make test.

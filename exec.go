@@ -31,8 +31,8 @@ var execCommand = &cli.Command{
 		&cli.Int64SliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "additional gid"},
 		&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "add a capability (bounding, effective, permitted, ambient)"},
 		&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process"},
-		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile (not supported by husk yet)"},
-		&cli.StringFlag{Name: "process-label", Usage: "SELinux label (not supported by husk yet)"},
+		&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile for the process (default: the container's)"},
+		&cli.StringFlag{Name: "process-label", Usage: "SELinux label for the process (default: the container's)"},
 		&cli.IntFlag{Name: "preserve-fds", Usage: "pass N additional file descriptors (3 to 3+N-1)"},
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec into a paused container"},
 		&cli.StringSliceFlag{Name: "cgroup", Usage: "run in a sub-cgroup: [controller:]path"},
@@ -43,12 +43,6 @@ var execCommand = &cli.Command{
 			return errors.New("exec: container id cannot be empty")
 		}
 		id := c.Args().First()
-		if c.String("apparmor") != "" {
-			return errors.New("--apparmor: AppArmor is not supported by husk yet")
-		}
-		if c.String("process-label") != "" {
-			return errors.New("--process-label: SELinux is not supported by husk yet")
-		}
 		if c.Int("preserve-fds") < 0 {
 			return errors.New("--preserve-fds must not be negative")
 		}
@@ -95,6 +89,7 @@ var execCommand = &cli.Command{
 			Process: proc, ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
 			PidfdSocket: c.String("pidfd-socket"),
 			PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused"), SubCgroups: sub,
+			AppArmorProfile: c.String("apparmor"), ProcessLabel: c.String("process-label"),
 		}
 		if tty != nil {
 			opts.ConsoleConn = tty.child

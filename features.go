@@ -37,8 +37,11 @@ var featuresCommand = &cli.Command{
 					KnownFlags:     seccomp.KnownFlags(),
 					SupportedFlags: seccomp.SupportedFlags(),
 				},
-				Apparmor:        &features.Apparmor{Enabled: &no},
-				Selinux:         &features.Selinux{Enabled: &no},
+				// "enabled" is whether the support is compiled in, not whether this host has
+				// the LSM (runtime-spec features.md): husk always has both. On a host without
+				// them an AppArmor profile is refused and SELinux labels are ignored.
+				Apparmor:        &features.Apparmor{Enabled: &yes},
+				Selinux:         &features.Selinux{Enabled: &yes},
 				IntelRdt:        &features.IntelRdt{Enabled: &no},
 				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
 				NetDevices:      &features.NetDevices{Enabled: &no},

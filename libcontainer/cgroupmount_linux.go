@@ -104,7 +104,7 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 	if err != nil {
 		return fmt.Errorf("resolve destination: %w", err)
 	}
-	if err := unix.Mount("tmpfs", fdPath(dest), "tmpfs", flags, "mode=755"); err != nil {
+	if err := unix.Mount("tmpfs", fdPath(dest), "tmpfs", flags, mountData("tmpfs", "mode=755", m.label)); err != nil {
 		dest.Close()
 		return fmt.Errorf("mount tmpfs for cgroups: %w", err)
 	}

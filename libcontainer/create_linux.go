@@ -56,6 +56,7 @@ type initConfig struct {
 	Env          []string           `json:"env"`
 	Hooks        bool               `json:"hooks,omitempty"` // the parent runs prestart/createRuntime hooks
 	Seccomp      *seccomp.Filter    `json:"seccomp,omitempty"`
+	LSM          lsmLabels          `json:"lsm"` // what the init applies of AppArmor and SELinux
 	Caps         *capabilities.Caps `json:"caps,omitempty"`
 	Debug        bool               `json:"debug,omitempty"`
 	Exec         bool               `json:"exec,omitempty"`         // join a running container: no rootfs set-up, no fifo
@@ -80,9 +81,12 @@ func Create(opts CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	if spec.Linux.MountLabel != "" || spec.Process.SelinuxLabel != "" {
-		// As runc on a host without SELinux: the labels have nothing to apply to.
-		slog.Warn("SELinux is not enabled on this host: process.selinuxLabel and linux.mountLabel are ignored")
+	// Decided before anything exists, so that a refusal leaves nothing behind.
+	lsm, err := theHost.resolve(lsmRequest{field: "process.apparmorProfile", value: spec.Process.ApparmorProfile},
+		lsmRequest{field: "process.selinuxLabel", value: spec.Process.SelinuxLabel},
+		lsmRequest{field: "linux.mountLabel", value: spec.Linux.MountLabel})
+	if err != nil {
+		return nil, err
 	}
 	filter, err := compileSeccomp(spec.Linux.Seccomp, opts.Root)
 	if err != nil {
@@ -124,8 +128,8 @@ func Create(opts CreateOpts) (*Container, error) {
 	p := &parent{c: c, spec: spec, filter: filter, t: t, root: opts.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
 		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: spec.Linux.Namespaces,
-		pidfdSocket: opts.PidfdSocket,
-		noPivot:     opts.NoPivot, noNewKeyring: opts.NoNewKeyring}
+		pidfdSocket: opts.PidfdSocket, lsm: lsm,
+		noPivot: opts.NoPivot, noNewKeyring: opts.NoNewKeyring}
 	if err := p.create(opts.PidFile); err != nil {
 		p.abort()
 		c.Close()
@@ -152,6 +156,7 @@ type parent struct {
 	namespaces            []specs.LinuxNamespace // with a path: joined; without: created
 	exec                  bool                   // join a running container instead of creating one
 	fifo                  string                 // create only
+	lsm                   lsmLabels              // the AppArmor profile and SELinux labels to apply
 	// lateCgroup: the exec's container is paused. Joining its frozen cgroup at once would
 	// freeze the init before it reports; it joins after "ready", and waits for a resume
 	// before execve (which then runs when the container is resumed).
@@ -508,7 +513,7 @@ func (p *parent) configure() error {
 		NoPivot: p.noPivot, NoNewKeyring: p.noNewKeyring, Exec: p.exec, WaitResume: p.lateCgroup,
 		JoinCgroup: !p.lateCgroup && p.joinRest != nil, CgroupTasks: p.joinTasks, NewCgroupNS: !p.exec && hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
 		Console: p.consoleSocket != "" || p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,
-		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter,
+		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter, LSM: p.lsm,
 		Debug:      slog.Default().Enabled(context.Background(), slog.LevelDebug),
 		TestKillAt: initKillAt(p.t.killAt),
 	}

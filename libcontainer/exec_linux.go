@@ -22,8 +22,11 @@ type ExecOpts struct {
 	IgnorePaused  bool
 	// SubCgroups maps a v1 controller ("" for all, and for v2) to a sub-cgroup of the
 	// container's cgroup to put the process in (exec --cgroup).
-	SubCgroups            map[string]string
-	Stdin, Stdout, Stderr *os.File
+	SubCgroups map[string]string
+	// AppArmorProfile and ProcessLabel (exec --apparmor, --process-label) override the
+	// process's; without either, the container's own apply, as in runc.
+	AppArmorProfile, ProcessLabel string
+	Stdin, Stdout, Stderr         *os.File
 }
 
 // Exec starts a new process inside a running container, confined like its init (the same
@@ -47,8 +50,9 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 	if err := validateProcess(opts.Process); err != nil {
 		return 0, err
 	}
-	if opts.Process.ApparmorProfile != "" {
-		return 0, fmt.Errorf("process.apparmorProfile: AppArmor is not supported by husk yet")
+	lsm, err := execLSM(opts, base.Process)
+	if err != nil {
+		return 0, err
 	}
 	if opts.Process.Terminal && opts.ConsoleSocket == "" && opts.ConsoleConn == nil {
 		return 0, fmt.Errorf("process.terminal is true but no --console-socket was given")
@@ -68,7 +72,7 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 	p := &parent{c: c, spec: &spec, filter: filter, t: t, root: c.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
 		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: c.joinNamespaces(base), exec: true, cgroup: cg,
-		lateCgroup: status == Paused}
+		lateCgroup: status == Paused, lsm: lsm}
 	if err := p.planCgroupJoin(); err != nil {
 		return 0, err
 	}
@@ -100,6 +104,26 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 	}
 	t.done()
 	return p.initPid, nil
+}
+
+// execLSM picks the exec's AppArmor profile and SELinux label: the flag, else the process's,
+// else the container's (which already warned at create when SELinux is off).
+func execLSM(opts ExecOpts, container *specs.Process) (lsmLabels, error) {
+	if err := validateSELinuxLabel("--process-label", opts.ProcessLabel); err != nil {
+		return lsmLabels{}, err
+	}
+	pick := func(flag, flagValue, field, own, inherited string) lsmRequest {
+		if flagValue != "" {
+			return lsmRequest{field: flag, value: flagValue}
+		}
+		if own != "" && own != inherited {
+			return lsmRequest{field: field, value: own}
+		}
+		return lsmRequest{field: field, value: inherited, quiet: true}
+	}
+	profile := pick("--apparmor", opts.AppArmorProfile, "process.apparmorProfile", opts.Process.ApparmorProfile, container.ApparmorProfile)
+	label := pick("--process-label", opts.ProcessLabel, "process.selinuxLabel", opts.Process.SelinuxLabel, container.SelinuxLabel)
+	return theHost.resolve(profile, label, lsmRequest{})
 }
 
 // joinNamespaces lists every namespace of the container as a path to join.

@@ -127,7 +127,7 @@ func runInit(sock *os.File) error {
 		if err := writeSysctls(spec.Linux.Sysctl); err != nil {
 			return err
 		}
-		if err := finishRootfs(spec); err != nil {
+		if err := finishRootfs(spec, cfg.LSM.MountLabel); err != nil {
 			return err
 		}
 		t.phase("finish rootfs")
@@ -145,6 +145,9 @@ func runInit(sock *os.File) error {
 	}
 	t.phase("console")
 	if !cfg.NoNewKeyring {
+		if err := setKeyLabel(cfg.LSM.ProcessLabel); err != nil {
+			return err
+		}
 		if err := joinSessionKeyring(cfg.ID); err != nil {
 			return err
 		}
@@ -153,6 +156,13 @@ func runInit(sock *os.File) error {
 		return err
 	}
 	if err := applyPersonality(spec.Linux.Personality); err != nil {
+		return err
+	}
+	// The workload's AppArmor profile and SELinux label. Both take effect at execve, so they
+	// confine nothing the init still does; written late, but with the init's privileges and
+	// before no_new_privs and every seccomp filter (runc writes them before seccomp too): a
+	// filter that denied the procfs access would leave the workload unconfined.
+	if err := applyExecLabels(cfg.LSM); err != nil {
 		return err
 	}
 	if spec.Process.NoNewPrivileges {

@@ -19,6 +19,7 @@ type mounter struct {
 	bundle   string
 	cgroupNS bool // the container has its own cgroup namespace
 	userNS   bool
+	label    string // SELinux label of the filesystems mounted (linux.mountLabel), if any
 }
 
 func (m *mounter) mount(sm *specs.Mount) error {
@@ -49,6 +50,7 @@ func (m *mounter) mount(sm *specs.Mount) error {
 		return fmt.Errorf("resolve destination: %w", err)
 	}
 	defer dest.Close()
+	opts.Data = mountData(sm.Type, opts.Data, m.label)
 	if opts.TmpCopyUp && sm.Type == "tmpfs" {
 		return m.tmpcopyup(dest, sm, opts)
 	}
@@ -60,7 +62,26 @@ func (m *mounter) mount(sm *specs.Mount) error {
 	if err := unix.Mount(src, fdPath(dest), sm.Type, flags, opts.Data); err != nil {
 		return fmt.Errorf("mount %s: %w", sm.Type, err)
 	}
+	if sm.Type == "mqueue" && m.label != "" {
+		if err := m.labelRoot(sm.Destination); err != nil {
+			return err
+		}
+	}
 	return m.finishMount(sm.Destination, opts)
+}
+
+// labelRoot gives the mount now at dest the container's SELinux mount label through the xattr
+// of its root, for filesystems that take no context= option (mqueue, as runc does it).
+func (m *mounter) labelRoot(destPath string) error {
+	dest, err := openInRoot(m.root, destPath, false)
+	if err != nil {
+		return fmt.Errorf("reopen destination: %w", err)
+	}
+	defer dest.Close()
+	if err := setFileLabel(fdPath(dest), m.label); err != nil {
+		return fmt.Errorf("linux.mountLabel: %w", err)
+	}
+	return nil
 }
 
 // finishMount applies propagation and recursive attributes to the mount now at dest. It

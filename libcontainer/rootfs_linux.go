@@ -43,7 +43,7 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 	defer root.Close()
 
 	m := &mounter{root: root, rootfs: rootfs, bundle: cfg.Bundle, cgroupNS: hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
-		userNS: hasNamespace(spec.Linux.Namespaces, specs.UserNamespace)}
+		userNS: hasNamespace(spec.Linux.Namespaces, specs.UserNamespace), label: cfg.LSM.MountLabel}
 	for i := range spec.Mounts {
 		if err := m.mount(&spec.Mounts[i]); err != nil {
 			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, spec.Mounts[i].Source, spec.Mounts[i].Destination, err)
@@ -100,8 +100,8 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 
 // finishRootfs applies what must come after the sysctls are written (they go through /proc/sys,
 // usually a read-only path): propagation of the new root, read-only and masked paths, and a
-// read-only root.
-func finishRootfs(spec *initSpec) error {
+// read-only root. mountLabel is the SELinux label of the tmpfs masking directories.
+func finishRootfs(spec *initSpec, mountLabel string) error {
 	if spec.Linux.RootfsPropagation != "" {
 		if err := unix.Mount("", "/", "", propagationOpts[spec.Linux.RootfsPropagation], ""); err != nil {
 			return fmt.Errorf("linux.rootfsPropagation: %w", err)
@@ -112,7 +112,7 @@ func finishRootfs(spec *initSpec) error {
 			return fmt.Errorf("linux.readonlyPaths %s: %w", p, err)
 		}
 	}
-	if err := maskPaths(spec.Linux.MaskedPaths); err != nil {
+	if err := maskPaths(spec.Linux.MaskedPaths, mountLabel); err != nil {
 		return err
 	}
 	if spec.Root.Readonly {
@@ -286,7 +286,7 @@ func readonlyPath(path string) error {
 // maskPaths hides each path: files under a bind of a verified /dev/null, directories under an
 // empty read-only tmpfs. The /dev/null used is checked to be the real character device 1:3, so a
 // rootfs cannot swap in something else (CVE-2025-31133).
-func maskPaths(paths []string) error {
+func maskPaths(paths []string, mountLabel string) error {
 	if len(paths) == 0 {
 		return nil
 	}
@@ -306,7 +306,7 @@ func maskPaths(paths []string) error {
 	for _, p := range paths {
 		err := unix.Mount(nullPath, p, "", unix.MS_BIND, "")
 		if errors.Is(err, unix.ENOTDIR) {
-			err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "size=0k")
+			err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, mountData("tmpfs", "size=0k", mountLabel))
 		}
 		if err != nil && !errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("linux.maskedPaths %s: %w", p, err)

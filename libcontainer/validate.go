@@ -137,8 +137,8 @@ func Validate(s *specs.Spec) error {
 	if s.Linux.IntelRdt != nil {
 		return errors.New("linux.intelRdt: not supported by husk")
 	}
-	if s.Process.ApparmorProfile != "" {
-		return errors.New("process.apparmorProfile: AppArmor is not supported by husk yet")
+	if err := validateSELinuxLabel("linux.mountLabel", s.Linux.MountLabel); err != nil {
+		return err
 	}
 	if pers := s.Linux.Personality; pers != nil {
 		if _, ok := personalityDomains[pers.Domain]; !ok {
@@ -209,6 +209,12 @@ func validateProcess(p *specs.Process) error {
 		if p.IOPriority.Priority < 0 || p.IOPriority.Priority > 7 {
 			return fmt.Errorf("process.ioPriority.priority: %d is outside 0..7", p.IOPriority.Priority)
 		}
+	}
+	if strings.IndexByte(p.ApparmorProfile, 0) >= 0 {
+		return fmt.Errorf("process.apparmorProfile: %q contains a NUL byte", p.ApparmorProfile)
+	}
+	if err := validateSELinuxLabel("process.selinuxLabel", p.SelinuxLabel); err != nil {
+		return err
 	}
 	return validateCapabilities(p.Capabilities)
 }

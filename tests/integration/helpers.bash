@@ -82,11 +82,36 @@ requires() {
 		husk)
 			[ "$HUSK_NAME" = husk ] || skip "test is specific to husk"
 			;;
+		apparmor)
+			host_apparmor || skip "test requires AppArmor enabled on the host"
+			command -v apparmor_parser >/dev/null || skip "test requires apparmor_parser (apt-get install apparmor)"
+			;;
+		no_apparmor)
+			! host_apparmor || skip "test is for a host without AppArmor (this one has it)"
+			;;
+		selinux)
+			host_selinux || skip "test requires SELinux enabled on the host (selinuxfs and a policy)"
+			;;
+		no_selinux)
+			! host_selinux || skip "test is for a host without SELinux (this one has it)"
+			;;
 		*)
 			fail "requires: unknown feature $f"
 			;;
 		esac
 	done
+}
+
+# host_apparmor succeeds when the host enforces AppArmor (runc's test).
+host_apparmor() {
+	[ -d /sys/kernel/security/apparmor ] &&
+		[ "$(head -c 1 /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]
+}
+
+# host_selinux succeeds when selinuxfs is mounted and a policy is loaded.
+host_selinux() {
+	[ -e /sys/fs/selinux/enforce ] &&
+		[ "$(tr -d '\0\n' </proc/self/attr/current 2>/dev/null)" != kernel ]
 }
 
 # fail prints a message and fails the test.

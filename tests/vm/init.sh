@@ -32,6 +32,14 @@ fi
 
 mount -t proc proc /proc || die "mount /proc"
 mount -t sysfs sysfs /sys || die "mount /sys"
+# AppArmor (on in Debian's kernel) shows itself and takes policy through securityfs, as on a
+# systemd host; without it the AppArmor tests skip.
+mount -t securityfs securityfs /sys/kernel/security || echo "vm init: no securityfs" >&2
+# Booted with SELinux as the LSM (VM_APPEND=lsm=...,selinux,...): its filesystem, for
+# load_policy and for the runtimes to see SELinux.
+if [ -d /sys/fs/selinux ]; then
+	mount -t selinuxfs selinuxfs /sys/fs/selinux || die "mount selinuxfs"
+fi
 mount -t devtmpfs devtmpfs /dev || die "mount /dev"
 # What udev would add: bash's process substitution needs /dev/fd.
 ln -s /proc/self/fd /dev/fd && ln -s fd/0 /dev/stdin && ln -s fd/1 /dev/stdout &&

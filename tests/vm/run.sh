@@ -9,7 +9,9 @@
 # when that lies inside the checkout, else in the checkout's top.
 # Environment: VM_TIMEOUT seconds for CMD (default 1800; exit 124 when hit, 137 when CMD also
 # ignored the SIGTERM), VM_CPUS (2), VM_MEM (2G), VM_CGROUP the cgroup2 path CMD runs in (default
-# /init.scope, a leaf as on a systemd host; / for the root). Exit 125 when the VM itself failed
+# /init.scope, a leaf as on a systemd host; / for the root), VM_APPEND more kernel parameters
+# (e.g. lsm=lockdown,capability,landlock,yama,selinux,bpf: SELinux instead of the default
+# AppArmor). Exit 125 when the VM itself failed
 # (its console log is printed). CMD's stdin is /dev/null; the host's environment is not passed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd -P)
@@ -69,7 +71,7 @@ setpriv --pdeathsig KILL timeout -s KILL "$((timeout + 120))" \
 	setpriv --pdeathsig KILL qemu-system-x86_64 -nodefaults -nographic -accel tcg -M pc \
 	-cpu max -smp "${VM_CPUS:-2}" -m "${VM_MEM:-2G}" -no-reboot -nic none \
 	-kernel "$boot/vmlinux" -initrd "$boot/initramfs.cpio" \
-	-append "cgroup_no_v1=all console=ttyS0 quiet panic=-1" \
+	-append "cgroup_no_v1=all console=ttyS0 quiet panic=-1${VM_APPEND:+ $VM_APPEND}" \
 	-serial "file:$ctl/console" \
 	-virtfs "local,path=$ctl,mount_tag=ctl,security_model=passthrough" "${args[@]}" \
 	</dev/null >"$ctl/qemu.log" 2>&1 &

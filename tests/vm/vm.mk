@@ -6,7 +6,9 @@
 # `make vm-test` runs the cgroup-related bats files against $(HUSK) inside the VM (the first run
 # downloads Debian's kernel package, ~70 MB, into ~/.cache/husk-vm). `make vm-unit` runs the Go
 # tests of $(VM_GOPKGS) there, compiled on the host. Neither builds husk: add `vm-test: husk` in
-# the including Makefile if wanted.
+# the including Makefile if wanted. `make vm-test-selinux` boots the VM with SELinux as its LSM
+# instead of AppArmor, loads the host's selinux-policy-default (permissive) and runs
+# $(VM_SELINUX_BATS) there.
 #   VM_BATS    bats files (names in tests/integration/); default: those below that exist
 #   VM_GOPKGS  Go packages for vm-unit (default ./cgroups); VM_GOTESTFLAGS e.g. -test.v
 #   VM_TIMEOUT, VM_CPUS, VM_MEM, VM_CGROUP: see tests/vm/run.sh
@@ -17,16 +19,23 @@ HUSK ?= $(CURDIR)/husk
 GO ?= go
 VM_BATS ?= $(notdir $(wildcard $(addprefix $(VM_REPO)/tests/integration/, \
 	cgroups*.bats dev.bats kill_delete.bats namespaces.bats)))
+VM_SELINUX_BATS ?= lsm_selinux.bats
 VM_GOPKGS ?= ./cgroups
 VM_GOTESTFLAGS ?=
 
-.PHONY: vm-test vm-unit
+.PHONY: vm-test vm-test-selinux vm-unit
 
 # The subreaper is built on the host: building it in the VM would take a minute of emulated CPU.
 vm-test:
 	@mkdir -p $(VM_REPO)/tests/vm/bin
 	cd $(VM_REPO) && $(GO) build -o tests/vm/bin/subreaper ./tests/cmd/subreaper
 	$(VM_REPO)/tests/vm/run.sh 'HUSK=$(abspath $(HUSK)) SUBREAPER=$(VM_REPO)/tests/vm/bin/subreaper tests/integration/run.sh $(VM_BATS)'
+
+vm-test-selinux:
+	@mkdir -p $(VM_REPO)/tests/vm/bin
+	cd $(VM_REPO) && $(GO) build -o tests/vm/bin/subreaper ./tests/cmd/subreaper
+	VM_APPEND=lsm=lockdown,capability,landlock,yama,selinux,bpf $(VM_REPO)/tests/vm/run.sh \
+		'load_policy && HUSK=$(abspath $(HUSK)) SUBREAPER=$(VM_REPO)/tests/vm/bin/subreaper tests/integration/run.sh $(VM_SELINUX_BATS)'
 
 vm-unit:
 	cd $(VM_REPO) && tests/vm/gotest.sh $(VM_GOPKGS) -- $(VM_GOTESTFLAGS)
