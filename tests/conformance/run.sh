@@ -9,6 +9,7 @@
 #   -l LOGDIR   where TAP output and logs go (default: a new dir under ${TMPDIR:-/tmp})
 #   -e FILE     expected-results file (default expected.txt next to this script)
 #   -- NAME...  run only these validation programs
+# Env: HUSK_CONFORMANCE_CACHE (see build.sh); SUBREAPER a prebuilt tests/cmd/subreaper.
 #
 # expected.txt has one line per validation program:
 #   NAME pass|fail|skip [POINTS]  # reason (required for fail)
@@ -134,8 +135,11 @@ trap 'rm -rf --one-file-system "$work"' EXIT
 mkdir -p "$logdir" || die "mkdir $logdir"
 logdir=$(realpath "$logdir")
 
-subreaper="$work/subreaper"
-(cd "$repo" && "$GO" build -o "$subreaper" ./tests/cmd/subreaper) || die "building tests/cmd/subreaper failed"
+# SUBREAPER: a prebuilt tests/cmd/subreaper (the VM has no Go build cache to build it fast).
+subreaper=${SUBREAPER:-$work/subreaper}
+if [[ -z "${SUBREAPER:-}" ]]; then
+	(cd "$repo" && "$GO" build -o "$subreaper" ./tests/cmd/subreaper) || die "building tests/cmd/subreaper failed"
+fi
 
 # A cgroup named like the suite's pids test cgroup that exists before the run is not ours.
 preexisting_cgrouptest=0

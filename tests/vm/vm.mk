@@ -23,7 +23,7 @@ VM_SELINUX_BATS ?= lsm_selinux.bats
 VM_GOPKGS ?= ./cgroups
 VM_GOTESTFLAGS ?=
 
-.PHONY: vm-test vm-test-selinux vm-unit
+.PHONY: vm-test vm-test-selinux vm-unit vm-conformance
 
 # The subreaper is built on the host: building it in the VM would take a minute of emulated CPU.
 vm-test:
@@ -39,3 +39,18 @@ vm-test-selinux:
 
 vm-unit:
 	cd $(VM_REPO) && tests/vm/gotest.sh $(VM_GOPKGS) -- $(VM_GOTESTFLAGS)
+
+# Conformance programs that need the VM (see tests/vm/conformance-expected.txt). The suite is
+# built on the host (tests/conformance/build.sh, cached); only the programs named here, their
+# runtimetest and rootfs are copied where the VM can read them.
+VM_CONFORMANCE ?= process_capabilities process_capabilities_fail
+VM_CONF_DIR := $(VM_REPO)/tests/vm/bin/conformance
+vm-conformance:
+	@mkdir -p $(VM_REPO)/tests/vm/bin
+	cd $(VM_REPO) && $(GO) build -o tests/vm/bin/subreaper ./tests/cmd/subreaper
+	@suite=$$($(VM_REPO)/tests/conformance/build.sh) && key=$$(basename "$$suite") && \
+		rm -rf $(VM_CONF_DIR) && mkdir -p $(VM_CONF_DIR)/$$key/bin && \
+		cp "$$suite/tests.txt" "$$suite/rootfs-amd64.tar.gz" "$$suite/.complete" $(VM_CONF_DIR)/$$key/ && \
+		for t in runtimetest $(VM_CONFORMANCE); do cp "$$suite/bin/$$t" $(VM_CONF_DIR)/$$key/bin/ || exit 1; done
+	$(VM_REPO)/tests/vm/run.sh 'HUSK_CONFORMANCE_CACHE=$(VM_CONF_DIR) SUBREAPER=$(VM_REPO)/tests/vm/bin/subreaper \
+		tests/conformance/run.sh -e tests/vm/conformance-expected.txt $(abspath $(HUSK)) -- $(VM_CONFORMANCE)'
