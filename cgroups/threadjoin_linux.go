@@ -2,9 +2,11 @@ package cgroups
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // ThreadJoinFiles splits joining m into what the joining process's own thread can do and
@@ -33,21 +35,26 @@ func ThreadJoinFiles(m Manager) (tasks []string, rest Manager) {
 	return tasks, nil
 }
 
-// JoinThread moves the calling thread into each v1 cgroup whose tasks file is given (see
-// ThreadJoinFiles). The caller must be locked to its OS thread.
-func JoinThread(tasks []string) error {
-	for _, t := range tasks {
-		f, err := os.OpenFile(t, os.O_WRONLY, 0)
-		if err != nil {
-			return fmt.Errorf("join cgroup: %w", err)
+// JoinThread moves the calling thread into the v1 cgroup of each tasks file open on fds (see
+// ThreadJoinFiles; names are their paths, for errors), and closes the fds. The kernel checks
+// the credentials of whoever opened a tasks file, not the writer's: husk opens them, and the
+// init writes from whatever mount or user namespace it is in by then. The caller must be
+// locked to its OS thread.
+func JoinThread(fds []int, names []string) error {
+	var err error
+	for i, fd := range fds {
+		if err == nil {
+			if _, werr := unix.Write(fd, []byte("0")); werr != nil {
+				name := "fd " + strconv.Itoa(fd)
+				if i < len(names) {
+					name = names[i]
+				}
+				err = fmt.Errorf("join cgroup: write 0 to %s: %w", name, werr)
+			}
 		}
-		_, err = f.WriteString("0")
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("join cgroup: write 0 to %s: %w", t, err)
-		}
+		unix.Close(fd)
 	}
-	return nil
+	return err
 }
 
 // CloneIntoDir makes m's cgroup when m is a cgroup2 cgroup that a new process may be created

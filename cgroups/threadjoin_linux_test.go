@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestThreadJoinFilesV1(t *testing.T) {
@@ -44,27 +46,43 @@ func TestThreadJoinFilesV2(t *testing.T) {
 	}
 }
 
-func TestJoinThreadWritesZeroAndNamesTheFile(t *testing.T) {
+func TestJoinThreadWritesZeroClosesAndNamesTheFile(t *testing.T) {
 	dir := t.TempDir()
-	var files []string
+	var fds []int
+	var names []string
 	for _, n := range []string{"a", "b"} {
 		f := filepath.Join(dir, n)
-		if err := os.WriteFile(f, nil, 0o644); err != nil {
+		fd, err := unix.Open(f, unix.O_WRONLY|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+		if err != nil {
 			t.Fatal(err)
 		}
-		files = append(files, f)
+		fds, names = append(fds, fd), append(names, f)
 	}
-	if err := JoinThread(files); err != nil {
+	if err := JoinThread(fds, names); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range files {
+	for i, f := range names {
 		if b, _ := os.ReadFile(f); string(b) != "0" {
 			t.Errorf("%s = %q, want \"0\" (this thread)", f, b)
 		}
+		if _, err := unix.FcntlInt(uintptr(fds[i]), unix.F_GETFD, 0); err == nil {
+			t.Errorf("fd %d of %s is still open", fds[i], f)
+		}
 	}
-	missing := filepath.Join(dir, "gone", "tasks")
-	err := JoinThread(append(files, missing))
-	if err == nil || !strings.Contains(err.Error(), missing) {
-		t.Fatalf("missing tasks file: got %v, want an error naming %s", err, missing)
+	// A write that fails names the file; every fd is closed all the same.
+	ro, err := unix.Open(names[0], unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := unix.Open(names[1], unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = JoinThread([]int{ro, w}, names)
+	if err == nil || !strings.Contains(err.Error(), names[0]) {
+		t.Fatalf("write to a read-only fd: got %v, want an error naming %s", err, names[0])
+	}
+	if _, err := unix.FcntlInt(uintptr(w), unix.F_GETFD, 0); err == nil {
+		t.Errorf("fd %d left open after the error", w)
 	}
 }

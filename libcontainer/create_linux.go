@@ -62,7 +62,7 @@ type initConfig struct {
 	Exec         bool               `json:"exec,omitempty"`         // join a running container: no rootfs set-up, no fifo
 	WaitResume   bool               `json:"wait_resume,omitempty"`  // exec: wait for "resume" after "ready"
 	JoinCgroup   bool               `json:"join_cgroup,omitempty"`  // ask the parent to join the cgroup first
-	CgroupTasks  []string           `json:"cgroup_tasks,omitempty"` // v1 tasks files to join with the main thread first
+	CgroupTasks  []string           `json:"cgroup_tasks,omitempty"` // v1 tasks files to join with the main thread first (their fds come with the config)
 	NewCgroupNS  bool               `json:"new_cgroupns,omitempty"` // then unshare a cgroup namespace
 	TestKillAt   string             `json:"test_kill_at,omitempty"` // init phase to die at (_HUSK_TEST_KILL_AT="init:<phase>")
 }
@@ -170,26 +170,32 @@ type parent struct {
 	// waits for it, and is then cheap.
 	warm chan struct{}
 	// How the init joins its cgroup (planCgroupJoin): joinTasks are the v1 tasks files its
-	// main thread joins itself, joinRest what husk moves it into (nil: nothing), cloneInto a
-	// cgroup2 directory the init is created in.
+	// main thread joins itself (through fds husk opens and sends with its config), joinRest
+	// what husk moves it into (nil: nothing), cloneInto a cgroup2 directory it is created in.
 	joinTasks []string
 	joinRest  cgroups.Manager
 	cloneInto string
 }
 
 // planCgroupJoin decides how the init joins its cgroup: by its own main thread for the v1
-// hierarchies (cgroups.ThreadJoinFiles: no wait for the kernel's global migration lock) when
-// it sees the host's cgroupfs with the host's credentials, i.e. its new mount namespace is a
-// copy of husk's and it has no user namespace; by husk for the rest, and for everything
-// otherwise.
+// hierarchies (cgroups.ThreadJoinFiles: no wait for the kernel's global migration lock),
+// writing to tasks files husk opened for it (the kernel checks the opener's credentials, so
+// this works from any mount or user namespace the init is in by then); created right in the
+// cgroup2 part when that does not account memory; moved by husk for the rest. An exec into a
+// paused container is moved by husk after it is ready (lateCgroup).
 func (p *parent) planCgroupJoin() error {
 	p.joinRest = p.cgroup
-	if p.exec {
-		return nil // the exec's mount namespace is the container's: husk moves it
+	if p.lateCgroup {
+		return nil
 	}
-	ns := p.spec.Linux.Namespaces
-	if !hasNamespace(ns, specs.UserNamespace) && hasNewNamespace(ns, specs.MountNamespace) {
-		p.joinTasks, p.joinRest = cgroups.ThreadJoinFiles(p.cgroup)
+	p.joinTasks, p.joinRest = cgroups.ThreadJoinFiles(p.cgroup)
+	if p.exec && p.joinTasks != nil {
+		// An exec's (sub-)cgroup exists; a v1 cpuset one made by hand may still have no
+		// cpus or mems, which no task can join: Apply fills them in (create does it in
+		// spawn, before the init's tasks files are opened).
+		if err := p.cgroup.Apply(-1); err != nil {
+			return fmt.Errorf("cgroup: %w", err)
+		}
 	}
 	if p.joinRest == nil {
 		return nil
@@ -403,6 +409,22 @@ func (p *parent) spawn() error {
 	return nil
 }
 
+// openTasks opens the tasks files the init joins its cgroups through (see planCgroupJoin).
+func openTasks(paths []string) ([]int, error) {
+	fds := make([]int, 0, len(paths))
+	for _, t := range paths {
+		fd, err := unix.Open(t, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			for _, fd := range fds {
+				unix.Close(fd)
+			}
+			return nil, fmt.Errorf("open cgroup file %s: %w", t, err)
+		}
+		fds = append(fds, fd)
+	}
+	return fds, nil
+}
+
 // startInit starts the init, created right in its cgroup2 cgroup when planCgroupJoin found
 // one (clone3 CLONE_INTO_CGROUP), so that husk has nothing left to move it into. A kernel that
 // refuses that (before 5.7) gets a plain start, and husk moves the init later (joinCgroup).
@@ -517,7 +539,19 @@ func (p *parent) configure() error {
 		Debug:      slog.Default().Enabled(context.Background(), slog.LevelDebug),
 		TestKillAt: initKillAt(p.t.killAt),
 	}
-	if err := writeJSON(p.sock, cfg); err != nil {
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("encode config for init: %w", err)
+	}
+	fds, err := openTasks(p.joinTasks)
+	if err != nil {
+		return err
+	}
+	err = writeFrameFds(p.sock, data, fds)
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+	if err != nil {
 		return fmt.Errorf("send config to init: %w", err)
 	}
 	for {

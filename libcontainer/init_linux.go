@@ -74,7 +74,7 @@ func runInit(sock *os.File) error {
 	}
 	os.Clearenv()
 
-	data, err := readFrame(sock)
+	data, taskFds, err := readFrameFds(sock)
 	if err != nil {
 		return fmt.Errorf("read config from parent: %w", err)
 	}
@@ -82,15 +82,18 @@ func runInit(sock *os.File) error {
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return fmt.Errorf("decode config from parent: %w", err)
 	}
+	if len(taskFds) != len(cfg.CgroupTasks) {
+		return fmt.Errorf("join cgroup: %d tasks files named, %d fds received", len(cfg.CgroupTasks), len(taskFds))
+	}
 	t := &initTimer{enabled: cfg.Debug, killAt: cfg.TestKillAt}
 	t.phase("")
-	if len(cfg.CgroupTasks) > 0 {
+	if len(taskFds) > 0 {
 		// Memory is charged to the cgroup of the thread group's leader, and this thread is
 		// the one that execs the workload: it must be the main thread (see init below).
 		if unix.Gettid() != unix.Getpid() {
 			return fmt.Errorf("join cgroup: husk init runs on thread %d, not its main thread %d", unix.Gettid(), unix.Getpid())
 		}
-		if err := cgroups.JoinThread(cfg.CgroupTasks); err != nil {
+		if err := cgroups.JoinThread(taskFds, cfg.CgroupTasks); err != nil {
 			return err
 		}
 	}

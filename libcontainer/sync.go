@@ -5,8 +5,10 @@ package libcontainer
 // other message is JSON. The sequence, after nsenter's part (drawn in nsenter/nsenter.c):
 //
 //   parent                                        init (Go, inside the namespaces)
-//     │── initConfig (JSON) ──────────────────────►│
-//     │◄── {"type":"cgroup"} ──────────────────────│
+//     │── initConfig (JSON) + fds of the v1 cgroup►│ its main thread joins the v1 cgroups
+//     │   tasks files (SCM_RIGHTS)                 │ (writes "0" to each fd)
+//     │◄── {"type":"cgroup"} (only when husk must ─│
+//     │     move it: cgroup2 accounting memory)    │
 //     │  moves the init into the cgroup            │
 //     │── {"type":"resume"} ──────────────────────►│ unshare(CLONE_NEWCGROUP); mounts,
 //     │                                            │ devices
@@ -27,8 +29,12 @@ package libcontainer
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
 )
 
 const maxMessage = 64 << 20
@@ -95,4 +101,93 @@ func readMsg(r io.Reader) (syncMsg, error) {
 		return m, fmt.Errorf("decode message %q: %w", b, err)
 	}
 	return m, nil
+}
+
+// maxFrameFds bounds the fds one frame carries (the init's cgroup tasks files: one per v1
+// hierarchy).
+const maxFrameFds = 64
+
+// writeFrameFds is writeFrame with fds passed along (SCM_RIGHTS), attached to the frame's
+// first bytes; the receiver reads it with readFrameFds.
+func writeFrameFds(f *os.File, payload []byte, fds []int) error {
+	if len(fds) == 0 {
+		return writeFrame(f, payload)
+	}
+	if len(fds) > maxFrameFds {
+		return fmt.Errorf("%d fds for one message, at most %d", len(fds), maxFrameFds)
+	}
+	buf := make([]byte, 4+len(payload))
+	binary.LittleEndian.PutUint32(buf, uint32(len(payload)))
+	copy(buf[4:], payload)
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var n int
+	var serr error
+	err = rc.Write(func(fd uintptr) bool {
+		n, serr = unix.SendmsgN(int(fd), buf, unix.UnixRights(fds...), nil, 0)
+		return !errors.Is(serr, unix.EAGAIN)
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(buf[n:]) // a stream socket may take a large frame in parts
+	return err
+}
+
+// readFrameFds reads a frame and the fds sent with it (see writeFrameFds), which arrive
+// close-on-exec. f must be in blocking mode.
+func readFrameFds(f *os.File) ([]byte, []int, error) {
+	var hdr [4]byte
+	oob := make([]byte, unix.CmsgSpace(maxFrameFds*4))
+	n, oobn, flags, _, err := unix.Recvmsg(int(f.Fd()), hdr[:], oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, nil, err
+	}
+	var fds []int
+	if oobn > 0 {
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil {
+			return nil, nil, fmt.Errorf("parse fds sent with the message: %w", err)
+		}
+		for _, m := range msgs {
+			rights, err := unix.ParseUnixRights(&m)
+			if err != nil {
+				return nil, nil, fmt.Errorf("parse fds sent with the message: %w", err)
+			}
+			fds = append(fds, rights...)
+		}
+	}
+	closeAll := func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}
+	if flags&unix.MSG_CTRUNC != 0 {
+		closeAll()
+		return nil, nil, errors.New("fds sent with the message were cut off")
+	}
+	if n == 0 {
+		closeAll()
+		return nil, nil, io.EOF
+	}
+	if _, err := io.ReadFull(f, hdr[n:]); err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	size := binary.LittleEndian.Uint32(hdr[:])
+	if size > maxMessage {
+		closeAll()
+		return nil, nil, fmt.Errorf("message of %d bytes is too large", size)
+	}
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(f, buf); err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return buf, fds, nil
 }
