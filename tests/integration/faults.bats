@@ -163,10 +163,28 @@ reported_create_phases() {
 	id=$(new_id)
 	run -0 husk_bg create --bundle "$BUNDLE" "$id"
 	under_subreaper husk_killed "'$name'" start:fifo start "$id"
-	# The fifo was opened: the process runs (the truth), or the start did not happen.
-	local status
-	status=$(container_status "$id")
-	case $status in running | created) ;; *) FAILED+=("$name: state says '$status'") ;; esac
+	# start removes the fifo right after opening it, so the container is no longer "created":
+	# either the init wrote its byte before start died and execs the workload (running), or
+	# start's end of the fifo closed first, the init's write failed (EPIPE) and it exited
+	# (stopped). Which one is a race; state must say the one that happened.
+	local status pid cmd="" _
+	for _ in $(seq 100); do
+		status=$(container_status "$id")
+		case $status in
+		stopped) break ;;
+		running)
+			pid=$(container_pid "$id")
+			cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
+			[[ $cmd == sleep* ]] && break
+			;;
+		esac
+		sleep 0.02
+	done
+	case $status in
+	running) [[ $cmd == sleep* ]] || FAILED+=("$name: state says running, the init runs '$cmd'") ;;
+	stopped) ;;
+	*) FAILED+=("$name: state says '$status'") ;;
+	esac
 	force_delete "$name" "$id"
 	check_clean "$name" "$id"
 	check_cases
