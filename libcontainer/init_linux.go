@@ -89,7 +89,7 @@ func runInit(sock *os.File) error {
 	t.phase("")
 	if len(taskFds) > 0 {
 		// Memory is charged to the cgroup of the thread group's leader, and this thread is
-		// the one that execs the workload: it must be the main thread (see init below).
+		// the one that execs the workload: it must be the main thread (see init above).
 		if unix.Gettid() != unix.Getpid() {
 			return fmt.Errorf("join cgroup: husk init runs on thread %d, not its main thread %d", unix.Gettid(), unix.Getpid())
 		}
