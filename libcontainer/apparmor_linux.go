@@ -5,13 +5,13 @@ import (
 	"path/filepath"
 )
 
-// AppArmorEnabled reports whether the host enforces AppArmor profiles: securityfs shows
+// appArmorEnabled reports whether the host enforces AppArmor profiles: securityfs shows
 // AppArmor's directory and the module says it is enabled (runc's test, libapparmor's too).
-func AppArmorEnabled() bool {
+func appArmorEnabled() bool {
 	return appArmorEnabledAt("/")
 }
 
-// appArmorEnabledAt is AppArmorEnabled for a host whose /sys is under root (tests use a fake).
+// appArmorEnabledAt is appArmorEnabled for a host whose /sys is under root (tests use a fake).
 func appArmorEnabledAt(root string) bool {
 	if _, err := os.Stat(filepath.Join(root, "sys/kernel/security/apparmor")); err != nil {
 		return false

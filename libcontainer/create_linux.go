@@ -182,8 +182,19 @@ type parent struct {
 // writing to tasks files husk opened for it (the kernel checks the opener's credentials, so
 // this works from any mount or user namespace the init is in by then); created right in the
 // cgroup2 part when that does not account memory; moved by husk for the rest. An exec into a
-// paused container is moved by husk after it is ready (lateCgroup).
+// paused container is moved by husk after it is ready (lateCgroup). Whenever husk moves the
+// init, the background warm-up (cgroups.WarmUp) starts here.
 func (p *parent) planCgroupJoin() error {
+	if err := p.chooseCgroupJoin(); err != nil {
+		return err
+	}
+	if p.joinRest != nil && p.cloneInto == "" {
+		p.startWarmUp()
+	}
+	return nil
+}
+
+func (p *parent) chooseCgroupJoin() error {
 	p.joinRest = p.cgroup
 	if p.lateCgroup {
 		return nil
@@ -249,9 +260,6 @@ func (p *parent) create(pidFile string) error {
 	p.cgroup = cg
 	if err := p.planCgroupJoin(); err != nil {
 		return err
-	}
-	if p.joinRest != nil && p.cloneInto == "" {
-		p.startWarmUp()
 	}
 	// A preliminary state (no init yet) names the cgroup, so that if husk is killed from here
 	// on, `delete` finds and removes what was made; the status reads "stopped" until the end.

@@ -76,9 +76,6 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 	if err := p.planCgroupJoin(); err != nil {
 		return 0, err
 	}
-	if p.joinRest != nil && p.cloneInto == "" {
-		p.startWarmUp()
-	}
 	if err := p.spawn(); err != nil {
 		p.abort()
 		return 0, err

@@ -26,7 +26,7 @@ type hostLSM struct {
 	appArmor, selinux func() bool
 }
 
-var theHost = hostLSM{appArmor: AppArmorEnabled, selinux: SELinuxEnabled}
+var theHost = hostLSM{appArmor: appArmorEnabled, selinux: selinuxEnabled}
 
 // lsmRequest is one setting and where it came from (a config field or a flag), for the error
 // or warning. quiet: inherited from the container, whose create already warned.

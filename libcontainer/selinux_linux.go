@@ -9,13 +9,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// SELinuxEnabled reports whether the host enforces SELinux, as opencontainers/selinux decides:
+// selinuxEnabled reports whether the host enforces SELinux, as opencontainers/selinux decides:
 // selinuxfs is mounted and a policy is loaded (until one is, every task's label is "kernel").
-func SELinuxEnabled() bool {
+func selinuxEnabled() bool {
 	return selinuxEnabledAt("/")
 }
 
-// selinuxEnabledAt is SELinuxEnabled for a host whose /sys and /proc are under root (tests use
+// selinuxEnabledAt is selinuxEnabled for a host whose /sys and /proc are under root (tests use
 // a fake).
 func selinuxEnabledAt(root string) bool {
 	if _, err := os.Stat(filepath.Join(root, "sys/fs/selinux/enforce")); err != nil {

@@ -59,11 +59,16 @@ type syncMsg struct {
 	Fd   int    `json:"fd,omitempty"`
 }
 
-func writeFrame(w io.Writer, payload []byte) error {
+// frame is payload with its 4-byte length in front.
+func frame(payload []byte) []byte {
 	buf := make([]byte, 4+len(payload))
 	binary.LittleEndian.PutUint32(buf, uint32(len(payload)))
 	copy(buf[4:], payload)
-	_, err := w.Write(buf)
+	return buf
+}
+
+func writeFrame(w io.Writer, payload []byte) error {
+	_, err := w.Write(frame(payload))
 	return err
 }
 
@@ -72,6 +77,11 @@ func readFrame(r io.Reader) ([]byte, error) {
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, err
 	}
+	return readBody(r, hdr)
+}
+
+// readBody reads the payload whose length header is hdr.
+func readBody(r io.Reader, hdr [4]byte) ([]byte, error) {
 	n := binary.LittleEndian.Uint32(hdr[:])
 	if n > maxMessage {
 		return nil, fmt.Errorf("message of %d bytes is too large", n)
@@ -116,9 +126,7 @@ func writeFrameFds(f *os.File, payload []byte, fds []int) error {
 	if len(fds) > maxFrameFds {
 		return fmt.Errorf("%d fds for one message, at most %d", len(fds), maxFrameFds)
 	}
-	buf := make([]byte, 4+len(payload))
-	binary.LittleEndian.PutUint32(buf, uint32(len(payload)))
-	copy(buf[4:], payload)
+	buf := frame(payload)
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
@@ -179,13 +187,8 @@ func readFrameFds(f *os.File) ([]byte, []int, error) {
 		closeAll()
 		return nil, nil, err
 	}
-	size := binary.LittleEndian.Uint32(hdr[:])
-	if size > maxMessage {
-		closeAll()
-		return nil, nil, fmt.Errorf("message of %d bytes is too large", size)
-	}
-	buf := make([]byte, size)
-	if _, err := io.ReadFull(f, buf); err != nil {
+	buf, err := readBody(f, hdr)
+	if err != nil {
 		closeAll()
 		return nil, nil, err
 	}

@@ -106,3 +106,10 @@ cg_teardown() {
 	done
 	return $rc
 }
+
+# run_refused FIELD: `run` of the bundle (args `true`) must fail with an error naming FIELD.
+run_refused() {
+	set_args true
+	run ! husk run --bundle "$BUNDLE" "$(new_id)"
+	[[ "$output" == *"$1"* ]] || fail "run did not fail naming $1: $output"
+}

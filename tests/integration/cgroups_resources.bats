@@ -59,12 +59,9 @@ teardown() {
 @test "memory: swappiness and disableOOMKiller (v1), refused by name on v2" {
 	update_config '.linux.resources.memory = {limit: 67108864, swappiness: 10, disableOOMKiller: true}'
 	if cg_v2; then
-		set_args true
-		run ! husk run --bundle "$BUNDLE" "$(new_id)"
-		[[ "$output" == *"linux.resources.memory.swappiness"* ]]
+		run_refused "linux.resources.memory.swappiness"
 		update_config '.linux.resources.memory = {limit: 67108864, disableOOMKiller: true}'
-		run ! husk run --bundle "$BUNDLE" "$(new_id)"
-		[[ "$output" == *"linux.resources.memory.disableOOMKiller"* ]]
+		run_refused "linux.resources.memory.disableOOMKiller"
 		assert_nothing_left
 		return
 	fi
@@ -79,9 +76,7 @@ teardown() {
 @test "memory: kernelTCP is set on v1, refused by name on v2; kernel warns" {
 	update_config '.linux.resources.memory = {limit: 67108864, kernelTCP: 8388608, kernel: 16777216}'
 	if cg_v2; then
-		set_args true
-		run ! husk run --bundle "$BUNDLE" "$(new_id)"
-		[[ "$output" == *"linux.resources.memory.kernelTCP"* ]]
+		run_refused "linux.resources.memory.kernelTCP"
 		assert_nothing_left
 		return
 	fi
@@ -319,9 +314,7 @@ teardown() {
 	# An unknown page size is refused by name.
 	husk delete -f "$CID"
 	update_config '.linux.resources.hugepageLimits = [{pageSize: "3MB", limit: 4194304}]'
-	set_args true
-	run ! husk run --bundle "$BUNDLE" "$(new_id)"
-	[[ "$output" == *"linux.resources.hugepageLimits"* ]]
+	run_refused "linux.resources.hugepageLimits"
 }
 
 @test "unified: written on v2, refused on v1 controllers, keys validated" {
@@ -333,26 +326,20 @@ teardown() {
 		husk delete -f "$CID"
 	else
 		update_config '.linux.resources.unified = {"memory.high": "50331648"}'
-		set_args true
-		run ! husk run --bundle "$BUNDLE" "$(new_id)"
-		[[ "$output" == *'linux.resources.unified["memory.high"]'* ]]
+		run_refused 'linux.resources.unified["memory.high"]'
 	fi
-	set_args true
 	local k
 	for k in '../memory.max' 'x/memory.max' 'memorymax'; do
 		update_config ".linux.resources.unified = {\"$k\": \"1\"}"
-		run ! husk run --bundle "$BUNDLE" "$(new_id)"
-		[[ "$output" == *"linux.resources.unified"* ]]
+		run_refused "linux.resources.unified"
 	done
 	assert_nothing_left
 }
 
 @test "network classID and priorities: refused by name where the controller is missing" {
 	[ -d /sys/fs/cgroup/net_cls ] && skip "host has net_cls: the refusal cannot be seen"
-	set_args true
 	update_config '.linux.resources.network = {classID: 1048577}'
-	run ! husk run --bundle "$BUNDLE" "$(new_id)"
-	[[ "$output" == *"linux.resources.network"* ]]
+	run_refused "linux.resources.network"
 	assert_nothing_left
 }
 

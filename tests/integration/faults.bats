@@ -200,14 +200,20 @@ exec_case() {
 	check_clean "$name" "$id"
 }
 
-@test "faults: husk exec killed after each phase" {
-	local phase id
-	for phase in "${EXEC_PHASES[@]}"; do
+# on_running_each CASE PHASE...: for each phase, CASE on a new running container.
+on_running_each() {
+	local fn=$1 phase id
+	shift
+	for phase in "$@"; do
 		id=$(new_id)
 		run -0 husk_bg run -d --bundle "$BUNDLE" "$id"
-		under_subreaper exec_case "'$phase'" "$id"
+		under_subreaper "$fn" "'$phase'" "$id"
 	done
 	check_cases
+}
+
+@test "faults: husk exec killed after each phase" {
+	on_running_each exec_case "${EXEC_PHASES[@]}"
 }
 
 delete_case() {
@@ -220,13 +226,7 @@ delete_case() {
 }
 
 @test "faults: husk delete killed after each phase" {
-	local phase id
-	for phase in "${DELETE_PHASES[@]}"; do
-		id=$(new_id)
-		run -0 husk_bg run -d --bundle "$BUNDLE" "$id"
-		under_subreaper delete_case "'$phase'" "$id"
-	done
-	check_cases
+	on_running_each delete_case "${DELETE_PHASES[@]}"
 }
 
 # create_fails NAME ERE: create must exit 1 with an error matching ERE and clean up by itself.
