@@ -50,7 +50,7 @@ var execCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		spec, err := ctr.State.Spec()
+		spec, err := ctr.State.ExecSpec()
 		if err != nil {
 			ctr.Close()
 			return err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/moby/sys/mountinfo"
 )
@@ -30,7 +31,13 @@ type layout struct {
 	own map[string]string
 }
 
-func hostLayout() (*layout, error) {
+// hostLayout reads the host's cgroup layout once per process: exec, state and delete each
+// need it two or three times (status, then the operation), and parsing mountinfo is a good
+// part of what they cost. husk never moves itself to another cgroup, so its own cgroup stays
+// what it read. Callers must not modify the layout.
+var hostLayout = sync.OnceValues(readHostLayout)
+
+func readHostLayout() (*layout, error) {
 	l := &layout{mode: DetectMode(), v1: map[string]mountPoint{}}
 	own, hierarchies, err := readProcCgroup(procSelfCgroup)
 	if err != nil {

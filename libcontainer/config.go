@@ -65,18 +65,19 @@ func ParseSpec(data []byte) (*specs.Spec, error) {
 		}
 		return nil, fmt.Errorf("parse config: invalid UTF-8 at byte %d", off)
 	}
-	var spec specs.Spec
+	var doc specDoc
 	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&spec); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("parse config: %w", describeJSONError(err))
 	}
 	if dec.More() {
 		return nil, errors.New("parse config: trailing data after the JSON object")
 	}
-	if err := Validate(&spec); err != nil {
+	spec := doc.spec()
+	if err := Validate(spec); err != nil {
 		return nil, err
 	}
-	return &spec, nil
+	return spec, nil
 }
 
 func describeJSONError(err error) error {

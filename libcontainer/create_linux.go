@@ -44,9 +44,13 @@ type CreateOpts struct {
 
 // initConfig is everything the Go init needs; it is sent as the first JSON message.
 type initConfig struct {
-	ID           string             `json:"id"`
-	InitPid      int                `json:"init_pid"` // the init's pid as the host sees it, for hook state
-	Spec         *initSpec          `json:"spec"`
+	ID      string `json:"id"`
+	InitPid int    `json:"init_pid"` // the init's pid as the host sees it, for hook state
+	// SpecJSON is Spec as sent: an initSpec, or for an exec only what an exec's init uses
+	// (execInitSpec). The init decodes it into Spec (decodeInitSpec) so that an exec's init does
+	// not pay encoding/json's per-type set-up for mounts, hooks and devices it never reads.
+	SpecJSON     json.RawMessage    `json:"spec"`
+	Spec         *initSpec          `json:"-"`
 	Rootfs       string             `json:"rootfs"`
 	Bundle       string             `json:"bundle"`
 	NoPivot      bool               `json:"no_pivot,omitempty"`
@@ -161,6 +165,8 @@ type parent struct {
 	// freeze the init before it reports; it joins after "ready", and waits for a resume
 	// before execve (which then runs when the container is resumed).
 	lateCgroup bool
+	// subCgroup: the exec runs in sub-cgroups of the container's (exec --cgroup).
+	subCgroup bool
 
 	cmd     *exec.Cmd
 	sock    *os.File
@@ -200,10 +206,10 @@ func (p *parent) chooseCgroupJoin() error {
 		return nil
 	}
 	p.joinTasks, p.joinRest = cgroups.ThreadJoinFiles(p.cgroup)
-	if p.exec && p.joinTasks != nil {
-		// An exec's (sub-)cgroup exists; a v1 cpuset one made by hand may still have no
-		// cpus or mems, which no task can join: Apply fills them in (create does it in
-		// spawn, before the init's tasks files are opened).
+	if p.subCgroup && p.joinTasks != nil {
+		// An exec's sub-cgroup exists; a v1 cpuset one made by hand may still have no
+		// cpus or mems, which no task can join: Apply fills them in (create did it for the
+		// container's own cgroup in spawn, before the init's tasks files were opened).
 		if err := p.cgroup.Apply(-1); err != nil {
 			return fmt.Errorf("cgroup: %w", err)
 		}
@@ -537,9 +543,13 @@ func (p *parent) configure() error {
 	for _, w := range warnings {
 		slog.Debug(w)
 	}
+	specJSON, err := encodeInitSpec(spec, p.exec)
+	if err != nil {
+		return fmt.Errorf("encode config for init: %w", err)
+	}
 	cfg := initConfig{
 		Caps: caps,
-		ID:   p.c.State.ID, InitPid: p.initPid, Spec: newInitSpec(spec), Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
+		ID:   p.c.State.ID, InitPid: p.initPid, SpecJSON: specJSON, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
 		NoPivot: p.noPivot, NoNewKeyring: p.noNewKeyring, Exec: p.exec, WaitResume: p.lateCgroup,
 		JoinCgroup: !p.lateCgroup && p.joinRest != nil, CgroupTasks: p.joinTasks, NewCgroupNS: !p.exec && hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
 		Console: p.consoleSocket != "" || p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,

@@ -43,7 +43,7 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 		}
 	}
 	t := newPhaseTimer("exec")
-	base, err := c.State.Spec()
+	base, err := c.State.ExecSpec()
 	if err != nil {
 		return 0, err
 	}
@@ -72,7 +72,7 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 	p := &parent{c: c, spec: &spec, filter: filter, t: t, root: c.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
 		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: c.joinNamespaces(base), exec: true, cgroup: cg,
-		lateCgroup: status == Paused, lsm: lsm}
+		lateCgroup: status == Paused, subCgroup: len(opts.SubCgroups) > 0, lsm: lsm}
 	if err := p.planCgroupJoin(); err != nil {
 		return 0, err
 	}

@@ -82,6 +82,12 @@ func runInit(sock *os.File) error {
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return fmt.Errorf("decode config from parent: %w", err)
 	}
+	if cfg.Spec, err = decodeInitSpec(cfg.SpecJSON, cfg.Exec); err != nil {
+		return fmt.Errorf("decode config from parent: spec: %w", err)
+	}
+	if cfg.Spec.Process == nil {
+		return errors.New("config from parent has no process")
+	}
 	if len(taskFds) != len(cfg.CgroupTasks) {
 		return fmt.Errorf("join cgroup: %d tasks files named, %d fds received", len(cfg.CgroupTasks), len(taskFds))
 	}

@@ -1,6 +1,10 @@
 package libcontainer
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	"encoding/json"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
 
 // initSpec is the part of the spec that the init uses, sent to it instead of the whole
 // specs.Spec. encoding/json analyses every type reachable from the one it decodes (on first
@@ -42,4 +46,42 @@ func newInitSpec(spec *specs.Spec) *initSpec {
 		}
 	}
 	return s
+}
+
+// execInitSpec is the part of initSpec that an exec's init uses: it joins a container whose
+// root, mounts, hostname and sysctls are set up already, and runs no hooks.
+type execInitSpec struct {
+	Process *specs.Process `json:"process"`
+	Linux   struct {
+		Personality *specs.LinuxPersonality `json:"personality,omitempty"`
+	} `json:"linux"`
+}
+
+// encodeInitSpec encodes the init's part of spec: an execInitSpec for an exec.
+func encodeInitSpec(spec *specs.Spec, exec bool) ([]byte, error) {
+	if !exec {
+		return json.Marshal(newInitSpec(spec))
+	}
+	var e execInitSpec
+	e.Process = spec.Process
+	if spec.Linux != nil {
+		e.Linux.Personality = spec.Linux.Personality
+	}
+	return json.Marshal(&e)
+}
+
+// decodeInitSpec is the init's side of encodeInitSpec.
+func decodeInitSpec(data []byte, exec bool) (*initSpec, error) {
+	if !exec {
+		var s initSpec
+		if err := json.Unmarshal(data, &s); err != nil {
+			return nil, err
+		}
+		return &s, nil
+	}
+	var e execInitSpec
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil, err
+	}
+	return &initSpec{Process: e.Process, Linux: initLinux{Personality: e.Linux.Personality}}, nil
 }

@@ -47,6 +47,7 @@ type State struct {
 	hooks       *specs.Hooks
 	annotations map[string]string
 	spec        *specs.Spec // Config decoded, once
+	execSpec    *specs.Spec // the part of Config an exec uses (ExecSpec), once
 	// NamespacePaths are the init's namespaces (/proc/<pid>/ns/<kind>), for exec and for other
 	// containers that join them.
 	NamespacePaths map[string]string `json:"namespace_paths,omitempty"`
@@ -135,24 +136,61 @@ func (s *State) Spec() (*specs.Spec, error) {
 	if s.spec != nil {
 		return s.spec, nil
 	}
-	var spec specs.Spec
-	if err := json.Unmarshal(s.Config, &spec); err != nil {
+	var doc specDoc
+	if err := json.Unmarshal(s.Config, &doc); err != nil {
 		return nil, fmt.Errorf("decode the config of container %s: %w", s.ID, err)
 	}
+	spec := doc.spec()
 	if spec.Linux == nil || spec.Process == nil {
 		return nil, fmt.Errorf("the saved config of container %s has no linux or process section", s.ID)
 	}
-	s.spec = &spec
+	s.spec = spec
 	return s.spec, nil
+}
+
+// execView is the part of a container's spec that an exec uses: the process it starts from,
+// the namespaces it joins, the seccomp filter and personality it gets, and the annotations a
+// seccomp agent is told. Decoding only this, and not specs.Spec with its resources, mounts,
+// hooks and other platforms, is most of what keeps a fresh `husk exec` from paying encoding/json's
+// per-type set-up for the whole spec (see Config).
+type execView struct {
+	Process     *specs.Process    `json:"process"`
+	Annotations map[string]string `json:"annotations"`
+	Linux       *struct {
+		Namespaces  []specs.LinuxNamespace  `json:"namespaces"`
+		Seccomp     *specs.LinuxSeccomp     `json:"seccomp"`
+		Personality *specs.LinuxPersonality `json:"personality"`
+	} `json:"linux"`
+}
+
+// ExecSpec returns the part of the container's spec an exec uses (see execView); the other
+// fields are left empty. It is the whole spec when that was decoded already.
+func (s *State) ExecSpec() (*specs.Spec, error) {
+	if s.spec != nil {
+		return s.spec, nil
+	}
+	if s.execSpec != nil {
+		return s.execSpec, nil
+	}
+	var v execView
+	if err := json.Unmarshal(s.Config, &v); err != nil {
+		return nil, fmt.Errorf("decode the config of container %s: %w", s.ID, err)
+	}
+	if v.Linux == nil || v.Process == nil {
+		return nil, fmt.Errorf("the saved config of container %s has no linux or process section", s.ID)
+	}
+	s.execSpec = &specs.Spec{Process: v.Process, Annotations: v.Annotations, Linux: &specs.Linux{
+		Namespaces: v.Linux.Namespaces, Seccomp: v.Linux.Seccomp, Personality: v.Linux.Personality}}
+	return s.execSpec, nil
 }
 
 // setSpec replaces the container's spec (create, update); saveState writes it.
 func (s *State) setSpec(spec *specs.Spec) error {
-	data, err := json.Marshal(spec)
+	data, err := marshalSpec(spec)
 	if err != nil {
 		return fmt.Errorf("encode the config of container %s: %w", s.ID, err)
 	}
-	s.Config, s.spec, s.hooks, s.annotations = data, spec, spec.Hooks, spec.Annotations
+	s.Config, s.spec, s.execSpec, s.hooks, s.annotations = data, spec, nil, spec.Hooks, spec.Annotations
 	return nil
 }
 

@@ -4,13 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
-
-var idRegexp = regexp.MustCompile(`^[\w+\-.]+$`)
 
 // ValidateID refuses ids that could escape the state directory or confuse callers.
 func ValidateID(id string) error {
@@ -20,10 +17,22 @@ func ValidateID(id string) error {
 	if len(id) > 1024 {
 		return fmt.Errorf("container id is longer than 1024 bytes")
 	}
-	if !idRegexp.MatchString(id) || id == "." || id == ".." {
+	if !validIDChars(id) || id == "." || id == ".." {
 		return fmt.Errorf("invalid container id %q: only letters, digits, '_', '+', '-' and '.' are allowed, and not '.' or '..' alone", id)
 	}
 	return nil
+}
+
+// validIDChars is runc's ^[\w+\-.]+$, without a regexp: compiling one at package
+// initialisation cost every husk process, the container's init included, 0.1 ms.
+func validIDChars(id string) bool {
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return len(id) > 0
 }
 
 var nsFlags = map[specs.LinuxNamespaceType]uintptr{

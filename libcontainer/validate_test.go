@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -18,6 +19,21 @@ func TestValidateID(t *testing.T) {
 		if err := ValidateID(id); err == nil {
 			t.Errorf("ValidateID(%q) = nil, want an error", id)
 		}
+	}
+}
+
+// validIDChars must accept exactly what runc's id pattern accepts.
+func TestValidIDCharsMatchesRunc(t *testing.T) {
+	runc := regexp.MustCompile(`^[\w+\-.]+$`)
+	for b := 0; b < 256; b++ {
+		for _, id := range []string{string([]byte{byte(b)}), "a" + string([]byte{byte(b)}) + "z"} {
+			if got, want := validIDChars(id), runc.MatchString(id); got != want {
+				t.Errorf("validIDChars(%q) = %v, runc's pattern says %v", id, got, want)
+			}
+		}
+	}
+	if validIDChars("") {
+		t.Error(`validIDChars("") = true`)
 	}
 }
 
