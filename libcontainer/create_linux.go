@@ -385,14 +385,11 @@ func (p *parent) spawn() error {
 		return errors.New("process.terminal is true but no --console-socket was given")
 	}
 	cmd.Env = env
-	// The binary is executed through its fd; keep that fd clear of the numbers the child's
-	// extra files are moved to before execve.
-	exeFd, err := unix.FcntlInt(exe.Fd(), unix.F_DUPFD_CLOEXEC, 3+len(cmd.ExtraFiles))
+	exeFd, err := execThroughFd(cmd, exe)
 	if err != nil {
-		return fmt.Errorf("dup husk binary fd: %w", err)
+		return err
 	}
 	defer unix.Close(exeFd)
-	cmd.Path = "/proc/self/fd/" + strconv.Itoa(exeFd)
 	if err := p.startInit(cmd); err != nil {
 		return fmt.Errorf("start init: %w", err)
 	}
@@ -421,6 +418,36 @@ func (p *parent) spawn() error {
 	}
 	p.t.phase("cgroup limits")
 	return nil
+}
+
+// execThroughFd makes cmd execute exe through /proc/self/fd/N, with N a close-on-exec copy of
+// exe's fd that the child cannot overwrite before its execve. Go's child moves the files it
+// passes (stdio and ExtraFiles) into place with dup3 onto fds counting up from one past the
+// highest of them (or len(files)): its own error pipe first when that sits lower, then every
+// file whose target number is taken; len(files)+2 fds at most. A copy of exe just above
+// len(files), as husk once made, could be one of those: the child then execve'd its pipe and
+// failed with EACCES, whenever the pipe found a free fd below (a matter of timing under
+// load). The caller closes N after Start.
+func execThroughFd(cmd *exec.Cmd, exe *os.File) (int, error) {
+	files := []any{cmd.Stdin, cmd.Stdout, cmd.Stderr}
+	for _, f := range cmd.ExtraFiles {
+		files = append(files, f)
+	}
+	next := len(files)
+	for _, v := range files {
+		f, ok := v.(*os.File)
+		if !ok || f == nil {
+			// os/exec would make pipes at numbers only known inside Start.
+			return -1, fmt.Errorf("start init: stdio and extra files must be open files, got %T", v)
+		}
+		next = max(next, int(f.Fd()))
+	}
+	fd, err := unix.FcntlInt(exe.Fd(), unix.F_DUPFD_CLOEXEC, next+1+len(files)+2)
+	if err != nil {
+		return -1, fmt.Errorf("dup husk binary fd: %w", err)
+	}
+	cmd.Path = "/proc/self/fd/" + strconv.Itoa(fd)
+	return fd, nil
 }
 
 // openTasks opens the tasks files the init joins its cgroups through (see planCgroupJoin).

@@ -140,10 +140,13 @@ func writeFrameFds(f *os.File, payload []byte, fds []int) error {
 	if err == nil {
 		err = serr
 	}
-	if err != nil {
+	if err != nil || n == len(buf) {
 		return err
 	}
-	_, err = f.Write(buf[n:]) // a stream socket may take a large frame in parts
+	// A stream socket may take a large frame in parts. Never a write of nothing: the init
+	// may have read the whole frame and closed its end by now, and a zero-length write to a
+	// closed peer fails with EPIPE even though everything arrived.
+	_, err = f.Write(buf[n:])
 	return err
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -73,5 +75,50 @@ func TestFrameFdsRoundTrip(t *testing.T) {
 	parent.Close()
 	if _, _, err := readFrameFds(init); err == nil {
 		t.Fatal("read from a closed peer succeeded")
+	}
+}
+
+// writeSyscalls is the syscw line of /proc/self/io: write(2)-family calls of this process
+// (sendmsg(2) is not one of them).
+func writeSyscalls(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		t.Skipf("no /proc/self/io: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Skip("no syscw in /proc/self/io")
+	return 0
+}
+
+// A frame that sendmsg takes whole is not followed by a write of nothing: the init may have
+// read it and closed its end by then, and that write would fail with EPIPE although the
+// frame arrived (seen as "send config to init: broken pipe" under parallel starts).
+func TestFrameFdsNoEmptyWrite(t *testing.T) {
+	parent, init := socketPair(t)
+	fd, err := unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	before := writeSyscalls(t)
+	if err := writeFrameFds(parent, []byte("{}"), []int{fd}); err != nil {
+		t.Fatal(err)
+	}
+	if n := writeSyscalls(t) - before; n != 0 {
+		t.Fatalf("writeFrameFds made %d write calls after a complete sendmsg", n)
+	}
+	if got, fds, err := readFrameFds(init); err != nil || string(got) != "{}" || len(fds) != 1 {
+		t.Fatalf("frame: %q %v %v", got, fds, err)
+	} else {
+		unix.Close(fds[0])
 	}
 }
