@@ -27,7 +27,8 @@ var listCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		states := []libcontainer.OCIState{}
+		// nil, not empty: with no containers the JSON is null, as runc prints it.
+		var states []libcontainer.OCIState
 		for _, id := range ids {
 			ctr, err := libcontainer.Load(c.String("root"), id)
 			if err != nil {
