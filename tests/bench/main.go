@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -155,8 +156,10 @@ func (b *bench) all(o options) ([]result, error) {
 		sc, err := b.lifecycle(netns, rounds, warm)
 		todo = append(todo, made{"life" + netName(netns), sc, err})
 	}
-	sc, err := b.execTrue(rounds, warm)
-	todo = append(todo, made{"exec", sc, err})
+	for _, pause := range []time.Duration{0, 250 * time.Millisecond} {
+		sc, err := b.execTrue(pause, rounds, warm)
+		todo = append(todo, made{fmt.Sprintf("exec%d", pause.Milliseconds()), sc, err})
+	}
 	for i, n := range o.parallel {
 		for _, netns := range []bool{true, false} {
 			sc, err := b.parallel(n, netns, parRounds(3*(i+1)), parWarm)

@@ -107,17 +107,25 @@ func (b *bench) startContainer(rt *runtime, bundle, id string) (started, error) 
 	return s, err
 }
 
-// execTrue: `exec` of /bin/true into a running container (one per runtime, made in setup).
-func (b *bench) execTrue(rounds, warmup int) (scenario, error) {
-	tag := "exec"
+// execTrue: `exec` of /bin/true into a running container (one per runtime, made in setup),
+// back to back, or each call after a pause (not timed), as health checks run. The pause
+// matters: a runtime that moves the new process with a write to cgroup.procs takes the
+// kernel's cgroup_threadgroup_rwsem, whose first writer after a quiet spell waits for an RCU
+// grace period (5-30 ms here); calls back to back find it still fast.
+func (b *bench) execTrue(pause time.Duration, rounds, warmup int) (scenario, error) {
+	tag, name := "exec", "exec /bin/true, netns"
+	if pause > 0 {
+		tag = fmt.Sprintf("exec-%dms", pause.Milliseconds())
+		name = fmt.Sprintf("exec /bin/true, netns, %d ms apart", pause.Milliseconds())
+	}
 	dirs, err := b.bundlePerRuntime(tag, variant{args: []string{"sleep", "1000000"}, netns: true})
 	if err != nil {
 		return scenario{}, err
 	}
 	pids := map[string]int{}
-	target := func(rt *runtime) string { return "exec-target-" + rt.name }
+	target := func(rt *runtime) string { return tag + "-target-" + rt.name }
 	return scenario{
-		name:   "exec /bin/true, netns",
+		name:   name,
 		rounds: rounds, warmup: warmup,
 		setup: func(rt *runtime) error {
 			s, err := b.startContainer(rt, dirs[rt.name], target(rt))
@@ -127,6 +135,7 @@ func (b *bench) execTrue(rounds, warmup int) (scenario, error) {
 			return err
 		},
 		measure: func(rt *runtime, _ string) (sample, error) {
+			time.Sleep(pause)
 			return rt.call("exec", target(rt), "/bin/true")
 		},
 		cleanup: func(rt *runtime) error {
