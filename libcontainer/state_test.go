@@ -3,6 +3,7 @@ package libcontainer
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -128,5 +129,46 @@ func TestStateSpecErrors(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, stateFile), []byte(`{"id":"x","config":{"hooks":{"poststop":7}}}`), 0o600)
 	if _, err := loadState(dir); err == nil {
 		t.Fatal("a config whose hooks are a number loaded")
+	}
+}
+
+// ExecSpec, read from a saved state, carries everything an exec uses exactly as saved.
+func TestStateExecSpec(t *testing.T) {
+	dir := t.TempDir()
+	spec := DefaultSpec()
+	spec.Annotations = map[string]string{"a": "b"}
+	spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux}
+	spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}
+	st := &State{ID: "x"}
+	if err := st.setSpec(spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := loadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := loaded.ExecSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Process, spec.Process) || !reflect.DeepEqual(got.Annotations, spec.Annotations) ||
+		!reflect.DeepEqual(got.Linux.Namespaces, spec.Linux.Namespaces) || !reflect.DeepEqual(got.Linux.Seccomp, spec.Linux.Seccomp) ||
+		!reflect.DeepEqual(got.Linux.Personality, spec.Linux.Personality) {
+		t.Fatalf("ExecSpec differs from the saved spec:\n%+v\n%+v", got, spec)
+	}
+	if got.Mounts != nil || got.Linux.Resources != nil {
+		t.Fatal("ExecSpec decoded more than an exec uses")
+	}
+	if again, _ := loaded.ExecSpec(); again != got {
+		t.Fatal("ExecSpec decoded twice")
+	}
+	loaded.Config = []byte(`{"linux":{}}`)
+	loaded.execSpec = nil
+	if _, err := loaded.ExecSpec(); err == nil {
+		t.Fatal("a saved config without a process gave an exec spec")
 	}
 }
