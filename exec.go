@@ -117,31 +117,40 @@ var execCommand = &cli.Command{
 	},
 }
 
-// execProcess builds the exec's process: from --process, or from the container's own process
-// with the command line and the flags applied, as runc does.
+// execProcess builds the exec's process: the --process file, or the container's own process
+// with the command line as args; then the flags apply over either. runc ignores the flags
+// when --process is given; husk applies them (a flag accepted and ignored is a bug): a
+// command line replaces the file's args, --tty sets terminal, --cwd, --env, --user and the rest
+// as without the file. Clients that pass both (conmon: --process with --tty) pass flags that
+// agree with the file.
 func execProcess(c *cli.Context, base *specs.Process) (*specs.Process, error) {
+	args := c.Args().Tail()
+	var p specs.Process
 	if path := c.String("process"); path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("--process: %w", err)
 		}
-		var p specs.Process
 		if err := json.Unmarshal(data, &p); err != nil {
 			return nil, fmt.Errorf("--process %s: %w", path, err)
 		}
-		return &p, nil
+		if len(args) > 0 {
+			p.Args = args
+		}
+		if c.IsSet("tty") {
+			p.Terminal = c.Bool("tty")
+		}
+	} else {
+		if len(args) == 0 {
+			return nil, errors.New("exec: no command given (use [command] or --process)")
+		}
+		b, _ := json.Marshal(base)
+		json.Unmarshal(b, &p)
+		p.Args = args
+		p.CommandLine = ""
+		p.Terminal = c.Bool("tty")
+		p.ConsoleSize = nil
 	}
-	args := c.Args().Tail()
-	if len(args) == 0 {
-		return nil, errors.New("exec: no command given (use [command] or --process)")
-	}
-	var p specs.Process
-	b, _ := json.Marshal(base)
-	json.Unmarshal(b, &p)
-	p.Args = args
-	p.CommandLine = ""
-	p.Terminal = c.Bool("tty")
-	p.ConsoleSize = nil
 	if cwd := c.String("cwd"); cwd != "" {
 		p.Cwd = cwd
 	}

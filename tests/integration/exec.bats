@@ -196,6 +196,28 @@ write_collect() {
 	[ "${lines[-1]}" = 0077 ]
 }
 
+@test "exec -p with flags: the flags apply over the file, a command line replaces its args" {
+	update_config '.process.noNewPrivileges = false'
+	start_sleeper
+	jq -n '{
+		args: ["sh", "-c", "echo from-file"],
+		env: ["PATH=/bin:/usr/bin", "FROM_JSON=1", "FOO=file"],
+		cwd: "/var",
+		user: {uid: 0, gid: 0},
+		capabilities: {bounding: ["CAP_CHOWN"], effective: ["CAP_CHOWN"], permitted: ["CAP_CHOWN"]}
+	}' >"$TESTDIR/process.json"
+	run -0 husk exec -p "$TESTDIR/process.json" "$CID"
+	[ "$output" = from-file ]
+	run -0 husk exec -p "$TESTDIR/process.json" --cwd /etc -e FOO=flag -u 1000:1000 --cap CAP_KILL \
+		--no-new-privs "$CID" sh -c 'pwd; echo "$FROM_JSON|$FOO"; cat /proc/$$/status'
+	[ "${lines[0]}" = /etc ]
+	[ "${lines[1]}" = "1|flag" ]
+	[[ "$(status_field Uid "$output")" =~ ^1000[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000$ ]]
+	# CAP_CHOWN (0) from the file, CAP_KILL (5) from --cap, in the bounding set.
+	[ "$(status_field CapBnd "$output")" = 0000000000000021 ]
+	[ "$(status_field NoNewPrivs "$output")" = 1 ]
+}
+
 @test "exec exit status is husk's, 128+N when the process is killed" {
 	start_sleeper
 	run -42 husk exec "$CID" sh -c 'exit 42'
