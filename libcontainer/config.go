@@ -73,6 +73,9 @@ func ParseSpec(data []byte) (*specs.Spec, error) {
 	if dec.More() {
 		return nil, errors.New("parse config: trailing data after the JSON object")
 	}
+	if err := doc.checkOtherPlatforms(); err != nil {
+		return nil, fmt.Errorf("parse config: %w", describeJSONError(err))
+	}
 	spec := doc.spec()
 	if err := Validate(spec); err != nil {
 		return nil, err

@@ -2,6 +2,8 @@ package libcontainer
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -27,6 +29,33 @@ type specDoc struct {
 	VM      json.RawMessage `json:"vm,omitempty"`
 	ZOS     json.RawMessage `json:"zos,omitempty"`
 	FreeBSD json.RawMessage `json:"freebsd,omitempty"`
+}
+
+// checkOtherPlatforms decodes the other platforms' sections that are present into their
+// types, so that a malformed one is refused by name as before (and as runc refuses it); their
+// type set-up is paid only by the configs that carry them.
+func (d *specDoc) checkOtherPlatforms() error {
+	for _, sec := range []struct {
+		name string
+		raw  json.RawMessage
+		v    any
+	}{
+		{"solaris", d.Solaris, &specs.Solaris{}}, {"windows", d.Windows, &specs.Windows{}},
+		{"vm", d.VM, &specs.VM{}}, {"zos", d.ZOS, &specs.ZOS{}}, {"freebsd", d.FreeBSD, &specs.FreeBSD{}},
+	} {
+		if len(sec.raw) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(sec.raw, sec.v); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				// Name the field from the document's root, as for the Linux sections.
+				te.Field = strings.TrimSuffix(sec.name+"."+te.Field, ".")
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // spec is the Linux view of the document; the other platforms' sections are dropped.

@@ -69,3 +69,18 @@ func TestSpecDocRoundTrip(t *testing.T) {
 		t.Fatal("the windows section reached the Linux view")
 	}
 }
+
+// Another platform's section is not used on Linux but still has to be well formed.
+func TestParseSpecRefusesMalformedOtherPlatform(t *testing.T) {
+	for _, sec := range []string{"solaris", "windows", "vm", "zos", "freebsd"} {
+		var doc map[string]any
+		data, _ := marshalSpec(DefaultSpec())
+		json.Unmarshal(data, &doc)
+		doc[sec] = 5
+		data, _ = json.Marshal(doc)
+		_, err := ParseSpec(data)
+		if want := `field "` + sec + `": cannot use JSON number`; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: 5 gave %v, want %q", sec, err, want)
+		}
+	}
+}
