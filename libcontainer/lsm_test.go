@@ -137,27 +137,8 @@ func TestValidateSELinuxLabel(t *testing.T) {
 }
 
 // Validate refuses bad labels whether or not the host has SELinux, before anything is done.
-func TestValidateLSMFields(t *testing.T) {
-	cases := []struct {
-		name   string
-		modify func(s *specs.Spec)
-		want   string
-	}{
-		{"mount label injection", func(s *specs.Spec) { s.Linux.MountLabel = `u:r:t:s0",size=1g` }, "linux.mountLabel"},
-		{"process label injection", func(s *specs.Spec) { s.Process.SelinuxLabel = "u:r:t:s0\nx" }, "process.selinuxLabel"},
-		{"NUL in profile", func(s *specs.Spec) { s.Process.ApparmorProfile = "a\x00b" }, "process.apparmorProfile"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s := DefaultSpec()
-			s.Process.Terminal = false
-			tc.modify(s)
-			err := Validate(s)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Validate = %v, want an error naming %s", err, tc.want)
-			}
-		})
-	}
+// Well-formed LSM settings pass validation (malformed ones: TestValidateRejects).
+func TestValidateAcceptsLSMFields(t *testing.T) {
 	s := DefaultSpec()
 	s.Process.ApparmorProfile = "husk-test"
 	s.Process.SelinuxLabel = "system_u:system_r:container_t:s0:c1,c2"

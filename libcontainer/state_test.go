@@ -18,16 +18,7 @@ func TestStateRoundTrip(t *testing.T) {
 	spec := DefaultSpec()
 	spec.Annotations = map[string]string{"a": "b"}
 	spec.Hooks = &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}
-	if err := st.setSpec(spec); err != nil {
-		t.Fatal(err)
-	}
-	if err := saveState(dir, st); err != nil {
-		t.Fatal(err)
-	}
-	got, err := loadState(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := saveAndLoad(t, dir, st, spec)
 	if got.ID != "x" || got.InitPid != 42 || got.InitStartTime != 7 || !got.Created.Equal(st.Created) ||
 		got.CgroupPaths["memory"] != st.CgroupPaths["memory"] {
 		t.Fatalf("round trip changed the state: %+v", got)
@@ -140,17 +131,7 @@ func TestStateExecSpec(t *testing.T) {
 	spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux}
 	spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}
-	st := &State{ID: "x"}
-	if err := st.setSpec(spec); err != nil {
-		t.Fatal(err)
-	}
-	if err := saveState(dir, st); err != nil {
-		t.Fatal(err)
-	}
-	loaded, err := loadState(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	loaded := saveAndLoad(t, dir, &State{ID: "x"}, spec)
 	got, err := loaded.ExecSpec()
 	if err != nil {
 		t.Fatal(err)
@@ -171,4 +152,20 @@ func TestStateExecSpec(t *testing.T) {
 	if _, err := loaded.ExecSpec(); err == nil {
 		t.Fatal("a saved config without a process gave an exec spec")
 	}
+}
+
+// saveAndLoad saves st with spec in dir and reads it back as husk's commands do.
+func saveAndLoad(t *testing.T, dir string, st *State, spec *specs.Spec) *State {
+	t.Helper()
+	if err := st.setSpec(spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := loadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loaded
 }

@@ -138,6 +138,9 @@ func TestValidateRejects(t *testing.T) {
 		{"NUL in args", func(s *specs.Spec) { s.Process.Args = []string{"sh\x00x"} }, "process.args[0]"},
 		{"NUL in hostname", func(s *specs.Spec) { s.Hostname = "a\x00b" }, "hostname"},
 		{"long hostname", func(s *specs.Spec) { s.Hostname = strings.Repeat("h", 65) }, "hostname: 65 bytes"},
+		{"mount label injection", func(s *specs.Spec) { s.Linux.MountLabel = `u:r:t:s0",size=1g` }, "linux.mountLabel"},
+		{"process label injection", func(s *specs.Spec) { s.Process.SelinuxLabel = "u:r:t:s0\nx" }, "process.selinuxLabel"},
+		{"NUL in profile", func(s *specs.Spec) { s.Process.ApparmorProfile = "a\x00b" }, "process.apparmorProfile"},
 		{"negative major", func(s *specs.Spec) {
 			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "c", Major: -1}}
 		}, "out of range"},
