@@ -56,5 +56,6 @@ func createOpts(c *cli.Context, id string) (libcontainer.CreateOpts, error) {
 		NoNewKeyring:  c.Bool("no-new-keyring"),
 		PreserveFds:   n,
 		PidfdSocket:   c.String("pidfd-socket"),
+		SystemdCgroup: c.Bool("systemd-cgroup"),
 	}, nil
 }

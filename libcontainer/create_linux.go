@@ -38,6 +38,8 @@ type CreateOpts struct {
 	NoNewKeyring bool
 	PreserveFds  int
 	PidfdSocket  string // receives a pidfd of the init
+	// SystemdCgroup: the systemd cgroup driver (--systemd-cgroup) instead of cgroupfs.
+	SystemdCgroup bool
 	// Stdio for the container's process; nil means the caller's own.
 	Stdin, Stdout, Stderr *os.File
 }
@@ -132,7 +134,7 @@ func Create(opts CreateOpts) (*Container, error) {
 	p := &parent{c: c, spec: spec, filter: filter, t: t, root: opts.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
 		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: spec.Linux.Namespaces,
-		pidfdSocket: opts.PidfdSocket, lsm: lsm,
+		pidfdSocket: opts.PidfdSocket, lsm: lsm, systemdCgroup: opts.SystemdCgroup,
 		noPivot: opts.NoPivot, noNewKeyring: opts.NoNewKeyring}
 	if err := p.create(opts.PidFile); err != nil {
 		p.abort()
@@ -167,6 +169,8 @@ type parent struct {
 	lateCgroup bool
 	// subCgroup: the exec runs in sub-cgroups of the container's (exec --cgroup).
 	subCgroup bool
+	// systemdCgroup: create the container's cgroup as a systemd unit (newCgroup).
+	systemdCgroup bool
 
 	cmd     *exec.Cmd
 	sock    *os.File
@@ -259,9 +263,9 @@ func (p *parent) create(pidFile string) error {
 	if err := unix.Chmod(fifo, 0o622); err != nil {
 		return fmt.Errorf("chmod %s: %w", fifo, err)
 	}
-	cg, err := cgroups.New(p.spec.Linux.CgroupsPath, p.c.State.ID)
+	cg, err := p.newCgroup()
 	if err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
+		return err
 	}
 	p.cgroup = cg
 	if err := p.planCgroupJoin(); err != nil {

@@ -81,7 +81,7 @@ func (c *Container) Destroy(force bool) error {
 	}
 	var cg cgroups.Manager
 	if len(c.State.CgroupPaths) > 0 {
-		m, err := cgroups.Load(c.State.CgroupPaths)
+		m, err := c.cgroupManager()
 		if err != nil {
 			return fmt.Errorf("delete %s: cgroup: %w", c.State.ID, err)
 		}
@@ -99,13 +99,15 @@ func (c *Container) Destroy(force bool) error {
 		}
 	}
 	t.phase("kill")
-	if cg != nil && cg.Exists() {
+	if cg != nil {
 		// Without a pid namespace the init's children survive it.
 		if pids, err := cg.Pids(); err == nil && len(pids) > 0 {
 			if err := cg.Kill(unix.SIGKILL); err != nil {
 				return fmt.Errorf("delete %s: kill remaining processes: %w", c.State.ID, err)
 			}
 		}
+		// Also when the directories are gone: a systemd unit can outlive its cgroup (a
+		// failed one stays loaded until it is reset).
 		if err := cg.Destroy(); err != nil {
 			return fmt.Errorf("delete %s: %w", c.State.ID, err)
 		}
