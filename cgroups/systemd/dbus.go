@@ -21,11 +21,10 @@ const callTimeout = 30 * time.Second
 
 // bus is husk's one connection to systemd for the whole process, made on first use (create,
 // update and delete need it; state, kill, pause and the rest only read and write cgroup
-// files). Its fields are guarded by mu.
+// files). conn is guarded by mu.
 var bus struct {
-	mu      sync.Mutex
-	conn    *sd.Conn
-	version int // systemd's version number, 0 until asked
+	mu   sync.Mutex
+	conn *sd.Conn
 }
 
 // connect opens the connection. As root it talks to systemd's private socket directly: no
@@ -33,8 +32,8 @@ var bus struct {
 // JobRemoved signal without a Subscribe. Otherwise, or when that socket is refused, it goes
 // through the system bus, as runc does.
 func connect() (*sd.Conn, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
-	defer cancel()
+	// The connection lives as long as this context: godbus closes it when the context ends.
+	ctx := context.Background()
 	if os.Geteuid() == 0 {
 		c, err := sd.NewSystemdConnectionContext(ctx)
 		if err == nil {
@@ -82,21 +81,12 @@ func call(op func(ctx context.Context, c *sd.Conn) error) error {
 // prepare connects to systemd and asks its version in the background, so that a create has
 // both ready when its init is there to be placed in its unit.
 func prepare() {
-	go func() {
-		if _, err := version(); err != nil {
-			slog.Debug("connect to systemd ahead of time", "error", err)
-		}
-	}()
+	go version()
 }
 
-// version returns systemd's version number, asked once per process.
-func version() (int, error) {
-	bus.mu.Lock()
-	v := bus.version
-	bus.mu.Unlock()
-	if v != 0 {
-		return v, nil
-	}
+// version returns systemd's version number, asked once per process (callers meanwhile wait
+// for that one answer).
+var version = sync.OnceValues(func() (int, error) {
 	var s string
 	err := call(func(_ context.Context, c *sd.Conn) error {
 		var err error
@@ -106,15 +96,8 @@ func version() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("ask systemd its version: %w", err)
 	}
-	v, err = parseVersion(s)
-	if err != nil {
-		return 0, err
-	}
-	bus.mu.Lock()
-	bus.version = v
-	bus.mu.Unlock()
-	return v, nil
-}
+	return parseVersion(s)
+})
 
 // parseVersion reads the number at the front of systemd's Version property, which comes in
 // GVariant text form: "\"252.33-1~deb12u1\"" is 252.

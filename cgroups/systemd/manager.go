@@ -8,10 +8,12 @@ package systemd
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -104,14 +106,17 @@ func (m *Manager) Apply(pid int) error {
 	if pid <= 0 && !m.place.isSlice() {
 		return nil
 	}
+	begin := time.Now()
 	props, err := m.startProperties(pid)
 	if err != nil {
 		return err
 	}
 	m.started = true
+	t0 := time.Now()
 	if err := startUnit(m.place.unit, props, m.place.isSlice()); err != nil {
 		return err
 	}
+	t1 := time.Now()
 	// systemd moved the process into the unit's cgroup2 cgroup, and on v1 into the
 	// hierarchies it manages; the others (freezer, net_cls, ...) and a slice are husk's to join.
 	if pid > 0 && (m.place.isSlice() || !m.v2) {
@@ -121,7 +126,13 @@ func (m *Manager) Apply(pid int) error {
 	}
 	r := m.pending
 	m.pending = nil
-	return m.files.Set(r)
+	if err := m.files.Set(r); err != nil {
+		return err
+	}
+	// The wait for the connection (made in the background since New), systemd's start job,
+	// and the cgroup files.
+	slog.Debug("systemd unit started", "unit", m.place.unit, "connect", t0.Sub(begin), "start", t1.Sub(t0), "files", time.Since(t1))
+	return nil
 }
 
 // startProperties are the properties the unit starts with: runc's (accounting on for every
