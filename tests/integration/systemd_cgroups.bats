@@ -17,7 +17,7 @@ teardown() {
 }
 
 @test "without systemd: --systemd-cgroup fails with a clear error and leaves nothing" {
-	[ ! -d /run/systemd/system ] || skip "systemd runs here"
+	! host_systemd || skip "systemd runs here"
 	set_args true
 	local id
 	id=$(new_id)
@@ -28,7 +28,7 @@ teardown() {
 }
 
 @test "default cgroupsPath: the init runs in <runtime>-<id>.scope in system.slice, delegated, accounting on" {
-	requires_systemd
+	requires systemd
 	start_sleeper
 	local unit
 	unit=$(sd_unit "$CID")
@@ -55,7 +55,7 @@ teardown() {
 }
 
 @test "slice:prefix:name: the scope prefix-name.scope in the slice; nested slice names expand" {
-	requires_systemd
+	requires systemd
 	local top="husktest$RANDOM$RANDOM"
 	sd_track_slice "$top.slice"
 	sd_track_slice "$top-sub.slice"
@@ -77,7 +77,7 @@ teardown() {
 }
 
 @test "slice:prefix:name with a name ending in .slice: that slice is the container's unit" {
-	requires_systemd
+	requires systemd
 	# runc 1.1 and 1.5 fail here: they start the slice with the init's pid (PIDs=), which
 	# systemd takes only for scopes ("Cannot set property PIDs"). husk starts the slice, then
 	# moves the init into its cgroup itself.
@@ -98,7 +98,7 @@ teardown() {
 }
 
 @test "cgroupsPath in another form is refused, naming the expected form; nothing is left" {
-	requires_systemd
+	requires systemd
 	set_args true
 	local p id
 	for p in "/system.slice/husktest" "husktest" "system.slice:husktest" "a.slice:b:c:d"; do
@@ -118,7 +118,7 @@ teardown() {
 }
 
 @test "limits at create: the unit's properties and the cgroup files agree" {
-	requires_systemd
+	requires systemd
 	update_config '.linux.resources += {
 		memory: {limit: 67108864, reservation: 33554432, swap: 100663296},
 		cpu: {shares: 512, quota: 25000, period: 50000, cpus: "0", mems: "0"},
@@ -162,7 +162,7 @@ teardown() {
 }
 
 @test "devices: DevicePolicy=strict with the allowed devices as DeviceAllow, and the container's own filter" {
-	requires_systemd
+	requires systemd
 	update_config '.linux.resources.devices = [{allow: false, access: "rwm"}, {allow: true, type: "c", major: 1, minor: 11, access: "r"}]'
 	start_sleeper
 	local unit allow want
@@ -184,7 +184,7 @@ teardown() {
 }
 
 @test "update changes the unit's properties and the files" {
-	requires_systemd
+	requires systemd
 	update_config '.linux.resources += {memory: {limit: 67108864}, pids: {limit: 100}}'
 	start_sleeper
 	local unit dir
@@ -220,7 +220,7 @@ teardown() {
 }
 
 @test "pause and resume freeze and thaw the unit's cgroup" {
-	requires_systemd
+	requires systemd
 	start_sleeper
 	local dir
 	dir=$(sd_cgroup "$CID")
@@ -235,7 +235,7 @@ teardown() {
 }
 
 @test "exec runs in the container's scope; ps lists it" {
-	requires_systemd
+	requires systemd
 	start_sleeper
 	local unit
 	unit=$(sd_unit "$CID")
@@ -251,7 +251,7 @@ teardown() {
 }
 
 @test "kill -a signals every process of the unit; systemd then drops the unit" {
-	requires_systemd
+	requires systemd
 	start_sleeper sh -c 'sleep 1000 & sleep 1000 & wait'
 	local unit dir
 	unit=$(sd_unit "$CID")
@@ -265,7 +265,7 @@ teardown() {
 }
 
 @test "events --stats reads the unit's cgroup" {
-	requires_systemd
+	requires systemd
 	start_sleeper
 	run -0 husk events --stats "$CID"
 	local mem pids
@@ -276,7 +276,7 @@ teardown() {
 }
 
 @test "delete stops the unit and removes its cgroup, running or exited" {
-	requires_systemd
+	requires systemd
 	start_sleeper
 	local unit dir
 	unit=$(sd_unit "$CID")
@@ -296,7 +296,7 @@ teardown() {
 }
 
 @test "a unit that failed (OOM kill with OOMPolicy=stop) is reset by delete" {
-	requires_systemd
+	requires systemd
 	# runc 1.1.5 leaves the failed unit loaded.
 	update_config '.annotations = {"org.systemd.property.OOMPolicy": "'"'"'stop'"'"'"}
 		| .linux.resources.memory = {limit: 20971520, swap: 20971520}'
@@ -319,7 +319,7 @@ teardown() {
 }
 
 @test "annotations org.systemd.property.* become properties of the unit" {
-	requires_systemd
+	requires systemd
 	update_config '.annotations += {
 		"org.systemd.property.TimeoutStopUSec": "uint64 123456789",
 		"org.systemd.property.CollectMode": "'"'"'inactive-or-failed'"'"'",
@@ -335,7 +335,7 @@ teardown() {
 }
 
 @test "a bad org.systemd.property annotation is refused by name; nothing is left" {
-	requires_systemd
+	requires systemd
 	set_args true
 	local a id
 	for a in '"org.systemd.property.Ab": "true"' '"org.systemd.property.Foo1": "true"' \
@@ -352,7 +352,7 @@ teardown() {
 }
 
 @test "a create killed after the unit started: delete -f leaves no unit and no process" {
-	requires_systemd
+	requires systemd
 	requires husk
 	set_args sleep 1000
 	local phase id
@@ -368,7 +368,7 @@ teardown() {
 }
 
 @test "the cgroupfs driver keeps working next to systemd" {
-	requires_systemd
+	requires systemd
 	HUSK_GLOBAL_OPTS=${HUSK_GLOBAL_OPTS/--systemd-cgroup/}
 	update_config '.linux.resources.memory = {limit: 33554432}'
 	start_sleeper

@@ -210,7 +210,7 @@ if [ ! -s "$sd/initramfs.cpio" ]; then
 	rm -rf "$sd"
 	mv "$tmp/out" "$sd"
 	# Initramfs directories of other versions unused for two weeks.
-	find "$dir" -maxdepth 1 -name 'systemd-*' -type d ! -path "$sd" ! -newermt '-14 days' \
+	find "$dir" -maxdepth 1 -name 'systemd-*' -type d ! -path "$sd" -mtime +14 \
 		-exec rm -rf {} + 2>/dev/null || true
 fi
 touch "$sd"

@@ -28,6 +28,7 @@ build() {
 	# about Release dates (a snapshot mirror's Valid-Until lies in the past).
 	printf '%s\n' "$SOURCES" | awk '{ print "deb " $1 " " $2 " main" }' >"$root/etc/apt/sources.list"
 	printf 'Acquire::Check-Valid-Until "false";\nAcquire::Languages "none";\n' >"$root/etc/apt/apt.conf.d/90husk-vm"
+	[ -z "${http_proxy:-}" ] || printf 'Acquire::http::Proxy "%s";\n' "$http_proxy" >>"$root/etc/apt/apt.conf.d/90husk-vm"
 	# No documentation, and no fsync per file (the image is made once from the result).
 	cat >"$root/etc/dpkg/dpkg.cfg.d/90husk-vm" <<-'EOF'
 		force-unsafe-io
@@ -70,6 +71,10 @@ configure() {
 	echo husktest:100000:65536 >"$root/etc/subgid"
 	mkdir -p "$root/var/lib/systemd/linger"
 	: >"$root/var/lib/systemd/linger/husktest"
+	# Every controller delegated to user managers, not only systemd's default cpu, memory and pids
+	# (what runc's CI and podman's rootless set-up configure).
+	mkdir -p "$root/etc/systemd/system/user@.service.d"
+	printf '[Service]\nDelegate=cpu cpuset io memory pids\n' >"$root/etc/systemd/system/user@.service.d/delegate.conf"
 	# Volatile journal: nothing to flush to /var at boot.
 	mkdir -p "$root/etc/systemd/journald.conf.d"
 	printf '[Journal]\nStorage=volatile\n' >"$root/etc/systemd/journald.conf.d/husk-vm.conf"
@@ -91,7 +96,17 @@ configure() {
 		sys-kernel-debug.mount sys-kernel-tracing.mount sys-fs-fuse-connections.mount \
 		modprobe@drm.service modprobe@efi_pstore.service modprobe@configfs.service \
 		modprobe@fuse.service modprobe@dm_mod.service modprobe@loop.service \
-		sys-kernel-config.mount ldconfig.service
+		sys-kernel-config.mount ldconfig.service systemd-sysusers.service systemd-remount-fs.service
+	# Generators with nothing to find here (no fstab, LUKS, GPT auto-mounts, SysV-only scripts,
+	# desktop autostart), and gnupg's environment generator that runs gpgconf in every user manager.
+	local g
+	mkdir -p "$root"/etc/systemd/{system-generators,user-generators,user-environment-generators}
+	for g in cryptsetup gpt-auto hibernate-resume integritysetup veritysetup getty rc-local \
+		system-update sysv; do
+		ln -s /dev/null "$root/etc/systemd/system-generators/systemd-$g-generator"
+	done
+	ln -s /dev/null "$root/etc/systemd/user-generators/systemd-xdg-autostart-generator"
+	ln -s /dev/null "$root/etc/systemd/user-environment-generators/90gpg-agent"
 	chroot "$root" systemctl set-default -q multi-user.target
 }
 
@@ -122,6 +137,11 @@ SOURCES=$(sources)
 mirror=$(awk -v s="$suite" '$2 == s { print $1; exit }' <<<"$SOURCES")
 [ -n "$mirror" ] || { echo "image.sh: apt has no $suite main source configured (/etc/apt/sources.list*)" >&2; exit 1; }
 export SOURCES
+# debootstrap fetches with wget: apt's proxy, if one is configured, through its variable.
+if [ -z "${http_proxy:-}" ]; then
+	eval "$(apt-config shell http_proxy Acquire::http::Proxy)"
+	[ -z "${http_proxy:-}" ] || export http_proxy
+fi
 
 echo "image.sh: building the systemd VM root filesystem into $out (debootstrap from $mirror)" >&2
 start=$SECONDS
@@ -137,6 +157,6 @@ touch "$out"
 echo "image.sh: built in $((SECONDS - start)) s, $(du -m --apparent-size "$out/root.img" | cut -f1) MB apparent, $(du -m "$out/root.img" | cut -f1) MB used" >&2
 # Images of other versions of this script unused for two weeks (another checkout may still use
 # a recent one).
-find "$cache" -maxdepth 1 -name 'systemd-rootfs-*' -type d ! -path "$out" ! -newermt '-14 days' \
+find "$cache" -maxdepth 1 -name 'systemd-rootfs-*' -type d ! -path "$out" -mtime +14 \
 	-exec rm -rf {} + 2>/dev/null || true
 echo "$out/root.img"
