@@ -163,7 +163,9 @@ teardown() {
 
 @test "devices: DevicePolicy=strict with the allowed devices as DeviceAllow, and the container's own filter" {
 	requires systemd
-	update_config '.linux.resources.devices = [{allow: false, access: "rwm"}, {allow: true, type: "c", major: 1, minor: 11, access: "r"}]'
+	update_config '.linux.resources.devices = [{allow: false, access: "rwm"}, {allow: true, type: "c", major: 1, minor: 11, access: "r"}]
+		| .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"]
+		| .process.capabilities.permitted += ["CAP_MKNOD"]'
 	start_sleeper
 	local unit allow want
 	unit=$(sd_unit "$CID")
@@ -248,6 +250,28 @@ teardown() {
 		n=$((n + 1))
 	done
 	[ "$n" -eq 2 ] || fail "ps listed $n processes, want 2"
+}
+
+@test "state, kill, pause, resume, ps, events and exec make no D-Bus connection" {
+	requires systemd
+	command -v strace >/dev/null || skip "test requires strace"
+	start_sleeper
+	# Only create, update and delete talk to systemd; the rest act on the cgroup files.
+	local cmd
+	for cmd in "state $CID" "kill $CID CONT" "kill -a $CID CONT" "pause $CID" "resume $CID" "ps $CID" \
+		"events --stats $CID" "exec $CID true"; do
+		# shellcheck disable=SC2086
+		strace -f -qq -e trace=connect -o "$TESTDIR/strace.out" "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" $cmd >/dev/null
+		! grep -E 'systemd/private|dbus/system_bus_socket' "$TESTDIR/strace.out" || fail "$cmd connected to D-Bus"
+	done
+	# The same trace sees run's connection (the container's `true` ends, and strace with it).
+	local id
+	id=$(new_id)
+	sd_unit "$id" >/dev/null
+	set_args true
+	# shellcheck disable=SC2086
+	strace -f -qq -e trace=connect -o "$TESTDIR/strace.out" "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" run -d --bundle "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+	grep -qE 'systemd/private|dbus/system_bus_socket' "$TESTDIR/strace.out" || fail "run made no D-Bus connection: $(cat "$TESTDIR/strace.out")"
 }
 
 @test "kill -a signals every process of the unit; systemd then drops the unit" {

@@ -12,7 +12,7 @@
 # (systemd as PID 1, the bats files in husk-vm.service; the first run builds its Debian root file
 # system with debootstrap, ~1.5 min, cached in ~/.cache/husk-vm).
 #   VM_BATS    bats files (names in tests/integration/); default: those below that exist
-#   VM_SYSTEMD_BATS  bats files for the systemd flavour (default systemd_vm.bats)
+#   VM_SYSTEMD_BATS  bats files for the systemd flavour (default: systemd_*.bats)
 #   VM_GOPKGS  Go packages for vm-unit (default ./cgroups); VM_GOTESTFLAGS e.g. -test.v
 #   VM_TIMEOUT, VM_CPUS, VM_MEM, VM_CGROUP: see tests/vm/run.sh
 
@@ -23,7 +23,7 @@ GO ?= go
 VM_BATS ?= $(notdir $(wildcard $(addprefix $(VM_REPO)/tests/integration/, \
 	cgroups*.bats dev.bats kill_delete.bats namespaces.bats)))
 VM_SELINUX_BATS ?= lsm_selinux.bats
-VM_SYSTEMD_BATS ?= systemd_vm.bats
+VM_SYSTEMD_BATS ?= $(notdir $(wildcard $(VM_REPO)/tests/integration/systemd_*.bats))
 VM_GOPKGS ?= ./cgroups
 VM_GOTESTFLAGS ?=
 
