@@ -165,3 +165,29 @@ weight_for_shares() {
 		print c
 	}'
 }
+
+# sd_hybrid succeeds on systemd's hybrid layout: v1 controllers, systemd's cgroup2 at
+# /sys/fs/cgroup/unified (VM_SYSTEMD_CGROUP=hybrid tests/vm/run.sh).
+sd_hybrid() {
+	host_systemd && [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]
+}
+
+# sd_v1_dir ID CTRL prints the host directory of container ID's cgroup in the v1 hierarchy of
+# CTRL ("" for systemd's cgroup2), from its init.
+sd_v1_dir() {
+	local pid rel
+	pid=$(container_pid "$1") || return 1
+	if [ -z "$2" ]; then
+		rel=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+		echo "/sys/fs/cgroup/unified$rel"
+		return
+	fi
+	rel=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
+	[ -n "$rel" ] || { fail "no $2 line in /proc/$pid/cgroup"; return 1; }
+	echo "$(sd_v1_mount "$2")$rel"
+}
+
+# sd_v1_mount CTRL prints the mount point of CTRL's v1 hierarchy.
+sd_v1_mount() {
+	awk -v c="$1" '$3 == "cgroup" { n = split($4, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $2; exit } }' /proc/self/mounts
+}
