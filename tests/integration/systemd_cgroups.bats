@@ -6,6 +6,7 @@
 # Runs against runc as well: HUSK=/usr/sbin/runc.
 
 load helpers
+load cgroups_helpers
 load systemd_helpers
 
 setup() {

@@ -148,7 +148,7 @@ sd_teardown() {
 
 # weight_for_shares SHARES prints the CPUWeight (cpu.weight) the runtime under test makes of
 # cpu.shares: runc before 1.3 (Debian's 1.1.5) used a linear map, husk and later runc the
-# quadratic one that maps 1024 to 100.
+# quadratic one of shares_to_weight (cgroups_helpers.bash).
 weight_for_shares() {
 	local v
 	v=$("$HUSK" --version 2>/dev/null | awk 'NR == 1 {print $3}')
@@ -156,14 +156,7 @@ weight_for_shares() {
 		echo $((1 + (($1 - 2) * 9999) / 262142))
 		return
 	fi
-	awk -v s="$1" 'BEGIN {
-		if (s <= 2) { print 1; exit }
-		if (s >= 262144) { print 10000; exit }
-		l = log(s) / log(2)
-		w = 10 ^ ((l * l + 125 * l) / 612.0 - 7.0 / 34.0)
-		c = int(w); if (c < w) c++
-		print c
-	}'
+	shares_to_weight "$1"
 }
 
 # sd_hybrid succeeds on systemd's hybrid layout: v1 controllers, systemd's cgroup2 at
