@@ -520,8 +520,8 @@ func (p *parent) bootstrap() error {
 		}
 	}
 	fmt.Fprintf(&b, "clone %d\n", clone)
-	for clock, off := range p.spec.Linux.TimeOffsets {
-		fmt.Fprintf(&b, "timeoffset %s %d %d\n", clock, off.Secs, off.Nanosecs)
+	if len(p.spec.Linux.TimeOffsets) > 0 {
+		b.WriteString("timeoffsets\n")
 	}
 	if err := writeFrame(p.sock, []byte(b.String())); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
@@ -534,6 +534,13 @@ func (p *parent) bootstrap() error {
 		switch m.Type {
 		case msgUsermap:
 			if err := writeIDMaps(m.Pid, p.spec.Linux); err != nil {
+				return err
+			}
+			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
+				return fmt.Errorf("send to init: %w", err)
+			}
+		case msgTimeOffsets:
+			if err := writeTimeOffsets(m.Pid, p.spec.Linux.TimeOffsets); err != nil {
 				return err
 			}
 			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
@@ -791,6 +798,21 @@ func writeIDMaps(pid int, l *specs.Linux) error {
 		return err
 	}
 	return write("gid_map", l.GIDMappings)
+}
+
+// writeTimeOffsets sets the offsets of the time namespace the init made for its children. The
+// parent writes them because it can: it is the host's root, where the init may be the root of a
+// user namespace, which cannot open the /proc files of its own non-dumpable process.
+func writeTimeOffsets(pid int, offsets map[string]specs.LinuxTimeOffset) error {
+	var b strings.Builder
+	for clock, off := range offsets {
+		fmt.Fprintf(&b, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
+	}
+	path := fmt.Sprintf("/proc/%d/timens_offsets", pid)
+	if err := os.WriteFile(path, []byte(b.String()), 0); err != nil {
+		return fmt.Errorf("linux.timeOffsets: write %s: %w", path, err)
+	}
+	return nil
 }
 
 func namespacePaths(pid int, nss []specs.LinuxNamespace) map[string]string {

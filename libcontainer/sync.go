@@ -50,6 +50,8 @@ const (
 	msgCgroup = "cgroup"
 	// The init has loaded a seccomp filter with a listener: fd is its number in the init.
 	msgSeccompFd = "seccomp-fd"
+	// nsenter made a time namespace for its children: the parent writes its offsets.
+	msgTimeOffsets = "timeoffsets"
 )
 
 type syncMsg struct {
