@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/husk-runtime/husk/cgroups"
 	"github.com/husk-runtime/husk/libcontainer"
 )
 
@@ -32,7 +34,13 @@ var specCommand = &cli.Command{
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("stat %s: %w", path, err)
 		}
-		data, err := json.MarshalIndent(libcontainer.DefaultSpec(), "", "\t")
+		spec := libcontainer.DefaultSpec()
+		// As `runc spec`: a cgroup namespace on a pure cgroup v2 host, where the container then
+		// sees its own cgroup as the root of the one hierarchy; none on a v1 host.
+		if cgroups.DetectMode() == cgroups.Unified {
+			spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+		}
+		data, err := json.MarshalIndent(spec, "", "\t")
 		if err != nil {
 			return err
 		}

@@ -124,8 +124,16 @@ func (c *Container) ociStateWith(status string, pid int) OCIState {
 	}
 }
 
-// Signal sends sig to the init, or with all to every process in the container's cgroup.
+// Signal sends sig to the init, or with all to every process in the container's cgroup (and
+// SIGKILL to all of them when the container has no pid namespace of its own: killsWholeCgroup).
 func (c *Container) Signal(sig unix.Signal, all bool) error {
+	whole, err := c.killsWholeCgroup(sig)
+	if err != nil {
+		return err
+	}
+	if whole {
+		return c.killCgroup()
+	}
 	status := c.Status()
 	if status == Stopped {
 		return fmt.Errorf("cannot signal %s: container not running", c.State.ID)

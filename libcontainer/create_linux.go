@@ -263,6 +263,9 @@ func (p *parent) create(pidFile string) error {
 	if err != nil {
 		return fmt.Errorf("linux.cgroupsPath: %w", err)
 	}
+	if err := refuseUsedCgroup(cg, cgroupName(p.spec.Linux.CgroupsPath, p.c.State.ID)); err != nil {
+		return err
+	}
 	p.cgroup = cg
 	if err := p.planCgroupJoin(); err != nil {
 		return err
@@ -798,6 +801,15 @@ func writeIDMaps(pid int, l *specs.Linux) error {
 		return err
 	}
 	return write("gid_map", l.GIDMappings)
+}
+
+// cgroupName is what config.json calls the container's cgroup: its cgroupsPath, or by default
+// its id.
+func cgroupName(cgroupsPath, id string) string {
+	if cgroupsPath != "" {
+		return cgroupsPath
+	}
+	return id
 }
 
 // writeTimeOffsets sets the offsets of the time namespace the init made for its children. The

@@ -3,7 +3,8 @@ package libcontainer
 import specs "github.com/opencontainers/runtime-spec/specs-go"
 
 // DefaultSpec is the config `husk spec` writes: runc's example config, without an inheritable
-// or ambient capability set (nothing inheritable is granted unless asked for).
+// or ambient capability set (nothing inheritable is granted unless asked for). `husk spec` adds
+// a cgroup namespace on a pure cgroup v2 host.
 func DefaultSpec() *specs.Spec {
 	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
 	return &specs.Spec{
@@ -37,7 +38,7 @@ func DefaultSpec() *specs.Spec {
 			},
 			Namespaces: []specs.LinuxNamespace{
 				{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace}, {Type: specs.IPCNamespace},
-				{Type: specs.UTSNamespace}, {Type: specs.MountNamespace}, {Type: specs.CgroupNamespace},
+				{Type: specs.UTSNamespace}, {Type: specs.MountNamespace},
 			},
 			MaskedPaths: []string{
 				"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",

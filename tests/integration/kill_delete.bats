@@ -116,3 +116,46 @@ start_trapper() {
 	[ "$(container_status "$CID")" = running ]
 	[ "$(husk list -q)" = "$CID" ]
 }
+
+# start_shared_pidns starts a container in the host's pid namespace with three more processes
+# exec'd into it, and prints their pids (the init's first) into $PIDS.
+start_shared_pidns() {
+	update_config '.linux.namespaces -= [{type: "pid"}]'
+	start_sleeper
+	local i
+	for i in 1 2 3; do
+		husk exec -d "$CID" sleep 1000 </dev/null >/dev/null 2>&1
+	done
+	PIDS=$(processes_in_bundle)
+	[ "$(echo $PIDS | wc -w)" -eq 4 ] || fail "want the init and 3 exec'd processes, got: $PIDS"
+}
+
+@test "kill KILL without a pid namespace of its own kills every process of the container" {
+	start_shared_pidns
+	run -0 husk kill "$CID" KILL
+	local p
+	for p in $PIDS; do
+		wait_gone "$p"
+	done
+	wait_for_status "$CID" stopped
+	run -0 husk delete "$CID"
+	assert_nothing_left
+}
+
+@test "kill KILL without a pid namespace of its own, after the init died, kills the rest" {
+	start_shared_pidns
+	local init p
+	init=$(container_pid "$CID")
+	kill -9 "$init"
+	wait_gone "$init"
+	wait_for_status "$CID" stopped
+	for p in $PIDS; do
+		[ "$p" = "$init" ] || kill -0 "$p" || fail "process $p died with the init"
+	done
+	run -0 husk kill "$CID" KILL
+	for p in $PIDS; do
+		wait_gone "$p"
+	done
+	run -0 husk delete "$CID"
+	assert_nothing_left
+}
