@@ -633,6 +633,10 @@ func (p *parent) configure() error {
 			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
 				return fmt.Errorf("send to init: %w", err)
 			}
+		case msgMountSource:
+			if err := p.sendMountSource(m.Index); err != nil {
+				return err
+			}
 		case msgSeccompFd:
 			if err := p.passListener(m.Fd); err != nil {
 				return err

@@ -9,7 +9,10 @@ import (
 
 // mountOpts is the parsed form of a spec mount's options.
 type mountOpts struct {
-	Flags       uintptr // MS_* flags for mount(2)
+	Flags uintptr // MS_* flags for mount(2)
+	// Cleared are the flags an option asked to clear (rw, suid, dev, exec, atime, ...): on a
+	// bind mount they make a remount as much as set flags do (see bindFlags).
+	Cleared     uintptr
 	Propagation []uintptr
 	Data        string // the options the filesystem itself parses
 	// Recursive attributes applied with mount_setattr(AT_RECURSIVE) after the mount.
@@ -91,8 +94,10 @@ func parseMountOptions(options []string) (mountOpts, error) {
 		if f, ok := mountFlagOpts[opt]; ok {
 			if f.clear {
 				o.Flags &^= f.flag
+				o.Cleared |= f.flag
 			} else {
 				o.Flags |= f.flag
+				o.Cleared &^= f.flag
 			}
 			continue
 		}

@@ -19,17 +19,19 @@ type mounter struct {
 	bundle   string
 	cgroupNS bool // the container has its own cgroup namespace
 	userNS   bool
-	label    string // SELinux label of the filesystems mounted (linux.mountLabel), if any
+	label    string   // SELinux label of the filesystems mounted (linux.mountLabel), if any
+	sock     *os.File // to the parent, for bind sources the init cannot open (mountsource_linux.go)
 }
 
-func (m *mounter) mount(sm *specs.Mount) error {
+// mount performs mounts[index].
+func (m *mounter) mount(index int, sm *specs.Mount) error {
 	opts, err := parseMountOptions(sm.Options)
 	if err != nil {
 		return err
 	}
 	bind := opts.Flags&unix.MS_BIND != 0 || sm.Type == "bind"
 	if bind {
-		return m.bindMount(sm, opts)
+		return m.bindMount(index, sm, opts)
 	}
 	switch sm.Type {
 	case "cgroup", "cgroup2":
@@ -139,19 +141,15 @@ func (m *mounter) checkRealDir(dest string) error {
 	return nil
 }
 
-func (m *mounter) bindMount(sm *specs.Mount, opts mountOpts) error {
-	src := sm.Source
-	if !filepath.IsAbs(src) {
-		src = filepath.Join(m.bundle, src)
-	}
-	srcFile, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+func (m *mounter) bindMount(index int, sm *specs.Mount, opts mountOpts) error {
+	src, err := m.openBindSource(index, sm)
 	if err != nil {
-		return fmt.Errorf("open bind source: %w", err)
+		return err
 	}
-	defer srcFile.Close()
+	defer src.file.Close()
 	var st unix.Stat_t
-	if err := unix.Fstat(int(srcFile.Fd()), &st); err != nil {
-		return fmt.Errorf("stat bind source %s: %w", src, err)
+	if err := unix.Fstat(int(src.file.Fd()), &st); err != nil {
+		return fmt.Errorf("stat bind source %s: %w", src.file.Name(), err)
 	}
 	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	dest, err := openInRoot(m.root, sm.Destination, !isDir)
@@ -159,30 +157,18 @@ func (m *mounter) bindMount(sm *specs.Mount, opts mountOpts) error {
 		return fmt.Errorf("resolve destination: %w", err)
 	}
 	defer dest.Close()
-	flags := uintptr(unix.MS_BIND) | opts.Flags&unix.MS_REC
-	if err := unix.Mount(fdPath(srcFile), fdPath(dest), "", flags, ""); err != nil {
-		return fmt.Errorf("bind mount: %w", err)
+	if err := src.attach(dest, uintptr(unix.MS_BIND)|opts.Flags&unix.MS_REC); err != nil {
+		return err
 	}
-	// Flags other than bind/rec only take effect on a remount of the new bind mount.
-	if rest := opts.Flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT); rest != 0 {
+	// The new mount has its source's flags; a remount gives it those its options ask for.
+	if needsRemount(opts) {
 		dest2, err := openInRoot(m.root, sm.Destination, !isDir)
 		if err != nil {
 			return fmt.Errorf("reopen destination: %w", err)
 		}
 		defer dest2.Close()
-		remount := unix.MS_BIND | unix.MS_REMOUNT | rest
-		if err := unix.Mount("", fdPath(dest2), "", remount, ""); err != nil {
-			if !errors.Is(err, unix.EPERM) {
-				return fmt.Errorf("remount bind with options %v: %w", sm.Options, err)
-			}
-			// The source's flags are locked in a user namespace: repeat them.
-			var sfs unix.Statfs_t
-			if err := unix.Fstatfs(int(dest2.Fd()), &sfs); err != nil {
-				return err
-			}
-			if err := unix.Mount("", fdPath(dest2), "", remount|lockedFlags(sfs.Flags)&^unix.MS_RDONLY, ""); err != nil {
-				return fmt.Errorf("remount bind with options %v: %w", sm.Options, err)
-			}
+		if err := remountBind(fdPath(dest2), opts); err != nil {
+			return fmt.Errorf("options %v: %w", sm.Options, err)
 		}
 	}
 	return m.finishMount(sm.Destination, opts)

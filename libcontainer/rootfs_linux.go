@@ -43,9 +43,9 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 	defer root.Close()
 
 	m := &mounter{root: root, rootfs: rootfs, bundle: cfg.Bundle, cgroupNS: hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
-		userNS: hasNamespace(spec.Linux.Namespaces, specs.UserNamespace), label: cfg.LSM.MountLabel}
+		userNS: hasNamespace(spec.Linux.Namespaces, specs.UserNamespace), label: cfg.LSM.MountLabel, sock: sock}
 	for i := range spec.Mounts {
-		if err := m.mount(&spec.Mounts[i]); err != nil {
+		if err := m.mount(i, &spec.Mounts[i]); err != nil {
 			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, spec.Mounts[i].Source, spec.Mounts[i].Destination, err)
 		}
 	}
@@ -250,27 +250,13 @@ func remountReadonly(path string) error {
 	if err := unix.Statfs(path, &st); err != nil {
 		return fmt.Errorf("statfs %s: %w", path, err)
 	}
-	flags := uintptr(unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY) | lockedFlags(st.Flags)
+	// Every flag the mount has is repeated: in a user namespace the kernel refuses to clear
+	// the locked ones, and the others are to stay as they are anyway.
+	flags := uintptr(unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY) | mountFlagsOf(st.Flags)
 	if err := unix.Mount("", path, "", flags, ""); err != nil {
 		return fmt.Errorf("remount %s read-only: %w", path, err)
 	}
 	return nil
-}
-
-// lockedFlags maps statfs flags to the MS_ flags that must be repeated on a bind remount: in a
-// user namespace the kernel refuses to clear them.
-func lockedFlags(f int64) uintptr {
-	var out uintptr
-	for st, ms := range map[int64]uintptr{
-		unix.ST_NOSUID: unix.MS_NOSUID, unix.ST_NODEV: unix.MS_NODEV, unix.ST_NOEXEC: unix.MS_NOEXEC,
-		unix.ST_NOATIME: unix.MS_NOATIME, unix.ST_NODIRATIME: unix.MS_NODIRATIME, unix.ST_RELATIME: unix.MS_RELATIME,
-		unix.ST_RDONLY: unix.MS_RDONLY,
-	} {
-		if f&st != 0 {
-			out |= ms
-		}
-	}
-	return out
 }
 
 func readonlyPath(path string) error {

@@ -224,6 +224,15 @@ update_config() {
 		mv "$bundle/config.json.new" "$bundle/config.json"
 }
 
+# add_mount appends a mount to config.json: add_mount SRC DEST TYPE OPT...
+add_mount() {
+	local src=$1 dst=$2 type=$3
+	shift 3
+	local opts
+	opts=$(jq -cn '$ARGS.positional' --args -- "$@")
+	update_config ".mounts += [{source: \"$src\", destination: \"$dst\", type: \"$type\", options: $opts}]"
+}
+
 # set_args sets process.args to the given words.
 set_args() {
 	local args

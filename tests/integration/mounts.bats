@@ -4,15 +4,6 @@
 
 load helpers
 
-# add_mount appends a mount to config.json: add_mount SRC DEST TYPE OPT...
-add_mount() {
-	local src=$1 dst=$2 type=$3
-	shift 3
-	local opts
-	opts=$(jq -cn '$ARGS.positional' --args -- "$@")
-	update_config ".mounts += [{source: \"$src\", destination: \"$dst\", type: \"$type\", options: $opts}]"
-}
-
 # mount_line prints the mountinfo line of mount point $2 from text $1.
 mount_line() {
 	echo "$1" | awk -v m="$2" '$5 == m'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# User namespaces as runc handles them: joining another container's user namespace (by path, or
-# a bind-mounted nsfd, with a network namespace it does not own), and a time namespace with
-# offsets.
+# User namespaces as runc handles them: bind sources the container's root cannot reach, joining
+# another container's user namespace (by path, or a bind-mounted nsfd, with a network namespace
+# it does not own), and a time namespace with offsets.
 
 load helpers
 
@@ -24,6 +24,24 @@ start_userns_owner() {
 	local path=${1:-/proc/$OWNER_PID/ns/user}
 	update_config '.linux.namespaces |= map(if .type == "user" then .path = "'"$path"'" else . end)
 		| del(.linux.uidMappings) | del(.linux.gidMappings)'
+}
+
+@test "bind sources the container's root cannot open are mounted all the same" {
+	mkdir -p "$TESTDIR/private-1/dir" "$TESTDIR/private-2"
+	echo one >"$TESTDIR/private-1/dir/file"
+	echo two >"$TESTDIR/private-2/file"
+	# Host uid 100000 cannot search these: only the runtime, as the host's root, can open them.
+	chmod 0700 "$TESTDIR/private-1" "$TESTDIR/private-2"
+	# Mount points the container's root could not make in the rootfs (the host's root owns it).
+	mkdir "$BUNDLE/rootfs/mnt/one"
+	touch "$BUNDLE/rootfs/mnt/two"
+	update_config '.mounts += [
+		{source: "'"$TESTDIR/private-1/dir"'", destination: "/mnt/one", type: "bind", options: ["bind"]},
+		{source: "'"$TESTDIR/private-2/file"'", destination: "/mnt/two", type: "bind", options: ["bind", "ro"]}]'
+	run -0 run_sh 'cat /mnt/one/file /mnt/two; id -u'
+	[ "${lines[0]}" = one ]
+	[ "${lines[1]}" = two ]
+	[ "${lines[2]}" = 0 ]
 }
 
 @test "a container joins another container's user namespace by path" {
