@@ -152,6 +152,11 @@ func runInit(sock *os.File) error {
 			return fmt.Errorf("setsid: %w", err)
 		}
 	}
+	if !cfg.Exec {
+		if err := finishReadonlyMounts(spec.Mounts); err != nil {
+			return err
+		}
+	}
 	t.phase("console")
 	if !cfg.NoNewKeyring {
 		if err := setKeyLabel(cfg.LSM.ProcessLabel); err != nil {

@@ -29,6 +29,10 @@ func (m *mounter) mount(index int, sm *specs.Mount) error {
 	if err != nil {
 		return err
 	}
+	if readonlyLater(sm, opts) {
+		// Made read-only by finishReadonlyMounts, once what goes inside is in place.
+		opts.Flags &^= unix.MS_RDONLY
+	}
 	bind := opts.Flags&unix.MS_BIND != 0 || sm.Type == "bind"
 	if bind {
 		return m.bindMount(index, sm, opts)
@@ -46,6 +50,9 @@ func (m *mounter) mount(index int, sm *specs.Mount) error {
 	}
 	if filepath.Clean(sm.Destination) == "/proc" && sm.Type != "proc" {
 		return fmt.Errorf("only a proc filesystem may be mounted on /proc, not %q", sm.Type)
+	}
+	if sm.Type == "tmpfs" {
+		opts.Data = m.inheritMode(sm.Destination, opts.Data)
 	}
 	dest, err := openInRoot(m.root, sm.Destination, false)
 	if err != nil {
@@ -172,6 +179,31 @@ func (m *mounter) bindMount(index int, sm *specs.Mount, opts mountOpts) error {
 		}
 	}
 	return m.finishMount(sm.Destination, opts)
+}
+
+// inheritMode adds the mode of the existing directory at dest to a tmpfs's data when the
+// options give none, so that the mount point keeps its permissions, setuid, setgid and sticky
+// bits included (runc does this; a new tmpfs would be 1777).
+func (m *mounter) inheritMode(dest, data string) string {
+	for _, o := range strings.Split(data, ",") {
+		if strings.HasPrefix(o, "mode=") {
+			return data
+		}
+	}
+	f, err := openatInRoot(m.root, dest)
+	if err != nil {
+		return data // made by openInRoot: the tmpfs default applies
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return data
+	}
+	mode := fmt.Sprintf("mode=%04o", st.Mode&0o7777)
+	if data == "" {
+		return mode
+	}
+	return mode + "," + data
 }
 
 // tmpcopyup mounts a tmpfs and copies what the rootfs had at the destination into it.

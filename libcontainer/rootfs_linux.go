@@ -30,7 +30,7 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 		return fmt.Errorf("linux.rootfsPropagation: make / %s: %w", spec.Linux.RootfsPropagation, err)
 	}
 	// pivot_root refuses a new root whose parent mount is shared.
-	if err := makeParentMountPrivate(rootfs); err != nil {
+	if err := isolateParentMount(rootfs, spec.Linux.RootfsPropagation); err != nil {
 		return err
 	}
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
@@ -141,14 +141,21 @@ func hasNewNamespace(namespaces []specs.LinuxNamespace, typ specs.LinuxNamespace
 	return false
 }
 
-// makeParentMountPrivate makes the mount that contains rootfs private when it is shared.
-func makeParentMountPrivate(rootfs string) error {
+// isolateParentMount keeps what is mounted under rootfs from propagating to the host through
+// the mount that contains rootfs: it becomes private, or a slave when rootfsPropagation is
+// slave or rslave, so that the container's root (a bind mount of it) still receives the
+// host's mounts, as runc does. Either way it is no longer shared, as pivot_root requires.
+func isolateParentMount(rootfs, propagation string) error {
 	mp, err := mountPointOf(rootfs)
 	if err != nil {
 		return err
 	}
-	if err := unix.Mount("", mp, "", unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make %s private: %w", mp, err)
+	flag, name := uintptr(unix.MS_PRIVATE), "private"
+	if propagation == "slave" || propagation == "rslave" {
+		flag, name = unix.MS_SLAVE, "a slave"
+	}
+	if err := unix.Mount("", mp, "", flag, ""); err != nil {
+		return fmt.Errorf("make %s %s: %w", mp, name, err)
 	}
 	return nil
 }
@@ -289,7 +296,13 @@ func maskPaths(paths []string, mountLabel string) error {
 		return errors.New("linux.maskedPaths: /dev/null in the container is not the null device (char 1:3)")
 	}
 	nullPath := "/proc/self/fd/" + strconv.Itoa(int(null.Fd()))
+	masked := make(map[string]bool, len(paths))
 	for _, p := range paths {
+		// A path listed twice is masked once (a second mount would only stack on the first).
+		if masked[p] {
+			continue
+		}
+		masked[p] = true
 		err := unix.Mount(nullPath, p, "", unix.MS_BIND, "")
 		if errors.Is(err, unix.ENOTDIR) {
 			err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, mountData("tmpfs", "size=0k", mountLabel))
@@ -318,12 +331,15 @@ func openInRoot(root *os.File, path string, file bool) (*os.File, error) {
 	if !file {
 		return mkdirInRoot(root, path)
 	}
-	dir, err := mkdirInRoot(root, filepath.Dir(path))
+	// A file goes where path leads once its symlinks are followed (inside the rootfs): through
+	// a dangling link (/etc/hosts -> /run/x/hosts), the link's target is created.
+	target := resolvedInRoot(root, path)
+	dir, err := mkdirInRoot(root, filepath.Dir(target))
 	if err != nil {
 		return nil, err
 	}
 	defer dir.Close()
-	fd, err := unix.Openat(int(dir.Fd()), filepath.Base(path), unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_RDONLY, 0o644)
+	fd, err := unix.Openat(int(dir.Fd()), filepath.Base(target), unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_RDONLY, 0o644)
 	if err != nil && !errors.Is(err, unix.EEXIST) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
@@ -331,6 +347,21 @@ func openInRoot(root *os.File, path string, file bool) (*os.File, error) {
 		unix.Close(fd)
 	}
 	return openatInRoot(root, path)
+}
+
+// resolvedInRoot is path with its symlinks followed as if the rootfs were "/", as far as they
+// exist; the result names a place inside the rootfs. Only where to create something is taken
+// from it: the creation itself resolves again, in the kernel, without leaving the rootfs.
+func resolvedInRoot(root *os.File, path string) string {
+	resolved, err := securejoin.SecureJoin(root.Name(), path)
+	if err != nil {
+		return path
+	}
+	rel, err := filepath.Rel(root.Name(), resolved)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return path
+	}
+	return filepath.Join("/", rel)
 }
 
 // mkdirInRoot is mkdir -p inside the rootfs. pathrs refuses to create through a dangling
@@ -344,12 +375,8 @@ func mkdirInRoot(root *os.File, path string) (*os.File, error) {
 	if err == nil || !errors.Is(err, unix.ENOTDIR) {
 		return h, err
 	}
-	resolved, jerr := securejoin.SecureJoin(root.Name(), path)
-	if jerr != nil {
-		return nil, err
-	}
-	rel := strings.TrimPrefix(resolved, root.Name())
-	if rel == path {
+	rel := resolvedInRoot(root, path)
+	if rel == filepath.Clean("/"+path) {
 		return nil, err
 	}
 	return pathrs.MkdirAllHandle(root, rel, 0o755)
