@@ -16,6 +16,7 @@ import (
 type mounter struct {
 	root     *os.File // O_PATH handle of the rootfs
 	rootfs   string
+	rootPath string // the rootfs as the kernel names root (its fd's link), to place resolved paths
 	bundle   string
 	cgroupNS bool // the container has its own cgroup namespace
 	userNS   bool
@@ -25,6 +26,9 @@ type mounter struct {
 func (m *mounter) mount(sm *specs.Mount) error {
 	opts, err := parseMountOptions(sm.Options)
 	if err != nil {
+		return err
+	}
+	if err := m.checkProcTarget(sm); err != nil {
 		return err
 	}
 	bind := opts.Flags&unix.MS_BIND != 0 || sm.Type == "bind"
@@ -37,19 +41,19 @@ func (m *mounter) mount(sm *specs.Mount) error {
 	case "proc", "sysfs":
 		// /proc and /sys must be real directories of the rootfs: a symlink there could send
 		// the mount elsewhere inside the rootfs, over something the container relies on
-		// (CVE-2019-16884 used /proc). Only proc may go on /proc.
+		// (CVE-2019-16884 used /proc). Only proc may go on /proc (checkProcDest).
 		if err := m.checkRealDir(sm.Destination); err != nil {
 			return err
 		}
-	}
-	if filepath.Clean(sm.Destination) == "/proc" && sm.Type != "proc" {
-		return fmt.Errorf("only a proc filesystem may be mounted on /proc, not %q", sm.Type)
 	}
 	dest, err := openInRoot(m.root, sm.Destination, false)
 	if err != nil {
 		return fmt.Errorf("resolve destination: %w", err)
 	}
 	defer dest.Close()
+	if err := m.checkProcOpened(sm, dest, nil); err != nil {
+		return err
+	}
 	opts.Data = mountData(sm.Type, opts.Data, m.label)
 	if opts.TmpCopyUp && sm.Type == "tmpfs" {
 		return m.tmpcopyup(dest, sm, opts)
@@ -159,6 +163,9 @@ func (m *mounter) bindMount(sm *specs.Mount, opts mountOpts) error {
 		return fmt.Errorf("resolve destination: %w", err)
 	}
 	defer dest.Close()
+	if err := m.checkProcOpened(sm, dest, srcFile); err != nil {
+		return err
+	}
 	flags := uintptr(unix.MS_BIND) | opts.Flags&unix.MS_REC
 	if err := unix.Mount(fdPath(srcFile), fdPath(dest), "", flags, ""); err != nil {
 		return fmt.Errorf("bind mount: %w", err)

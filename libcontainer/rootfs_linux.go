@@ -41,8 +41,12 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 		return fmt.Errorf("open rootfs %s: %w", rootfs, err)
 	}
 	defer root.Close()
+	rootPath, err := os.Readlink(fdPath(root))
+	if err != nil {
+		return fmt.Errorf("read the path of rootfs %s: %w", rootfs, err)
+	}
 
-	m := &mounter{root: root, rootfs: rootfs, bundle: cfg.Bundle, cgroupNS: hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
+	m := &mounter{root: root, rootfs: rootfs, rootPath: rootPath, bundle: cfg.Bundle, cgroupNS: hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
 		userNS: hasNamespace(spec.Linux.Namespaces, specs.UserNamespace), label: cfg.LSM.MountLabel}
 	for i := range spec.Mounts {
 		if err := m.mount(&spec.Mounts[i]); err != nil {
