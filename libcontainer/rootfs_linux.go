@@ -86,7 +86,7 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 	}
 
 	if cfg.NoPivot {
-		err = moveRoot(rootfs)
+		err = moveRoot(rootfs, rootPath)
 	} else {
 		err = pivotRoot(rootfs)
 	}
@@ -231,8 +231,13 @@ func pivotRoot(rootfs string) error {
 	return nil
 }
 
-// moveRoot is --no-pivot: move the rootfs over / and chroot into it.
-func moveRoot(rootfs string) error {
+// moveRoot is --no-pivot: move the rootfs over / and chroot into it. The old root's mounts stay
+// in the mount namespace, under the rootfs; first the host's proc and sysfs among them are
+// taken away (hideHostProcSys). rootPath is the rootfs as mountinfo names it.
+func moveRoot(rootfs, rootPath string) error {
+	if err := hideHostProcSys(rootPath); err != nil {
+		return fmt.Errorf("--no-pivot: %w", err)
+	}
 	if err := unix.Chdir(rootfs); err != nil {
 		return fmt.Errorf("chdir %s: %w", rootfs, err)
 	}
