@@ -96,6 +96,9 @@ func Create(opts CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkProcBindSources(spec, bundle); err != nil {
+		return nil, err
+	}
 	t.phase("load config")
 
 	if err := os.MkdirAll(opts.Root, 0o700); err != nil {

@@ -16,6 +16,7 @@ import (
 type mounter struct {
 	root     *os.File // O_PATH handle of the rootfs
 	rootfs   string
+	rootPath string // the rootfs as the kernel names root (its fd's link), to place resolved paths
 	bundle   string
 	cgroupNS bool // the container has its own cgroup namespace
 	userNS   bool
@@ -27,6 +28,9 @@ type mounter struct {
 func (m *mounter) mount(index int, sm *specs.Mount) error {
 	opts, err := parseMountOptions(sm.Options)
 	if err != nil {
+		return err
+	}
+	if err := m.checkProcTarget(sm); err != nil {
 		return err
 	}
 	if readonlyLater(sm, opts) {
@@ -43,13 +47,10 @@ func (m *mounter) mount(index int, sm *specs.Mount) error {
 	case "proc", "sysfs":
 		// /proc and /sys must be real directories of the rootfs: a symlink there could send
 		// the mount elsewhere inside the rootfs, over something the container relies on
-		// (CVE-2019-16884 used /proc). Only proc may go on /proc.
+		// (CVE-2019-16884 used /proc). Only proc may go on /proc (checkProcDest).
 		if err := m.checkRealDir(sm.Destination); err != nil {
 			return err
 		}
-	}
-	if filepath.Clean(sm.Destination) == "/proc" && sm.Type != "proc" {
-		return fmt.Errorf("only a proc filesystem may be mounted on /proc, not %q", sm.Type)
 	}
 	if sm.Type == "tmpfs" {
 		opts.Data = m.inheritMode(sm.Destination, opts.Data)
@@ -59,6 +60,9 @@ func (m *mounter) mount(index int, sm *specs.Mount) error {
 		return fmt.Errorf("resolve destination: %w", err)
 	}
 	defer dest.Close()
+	if err := m.checkProcOpened(sm, dest, nil); err != nil {
+		return err
+	}
 	opts.Data = mountData(sm.Type, opts.Data, m.label)
 	if opts.TmpCopyUp && sm.Type == "tmpfs" {
 		return m.tmpcopyup(dest, sm, opts)
@@ -164,6 +168,9 @@ func (m *mounter) bindMount(index int, sm *specs.Mount, opts mountOpts) error {
 		return fmt.Errorf("resolve destination: %w", err)
 	}
 	defer dest.Close()
+	if err := m.checkProcOpened(sm, dest, src.file); err != nil {
+		return err
+	}
 	if err := src.attach(dest, uintptr(unix.MS_BIND)|opts.Flags&unix.MS_REC); err != nil {
 		return err
 	}

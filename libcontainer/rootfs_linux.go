@@ -41,8 +41,12 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 		return fmt.Errorf("open rootfs %s: %w", rootfs, err)
 	}
 	defer root.Close()
+	rootPath, err := os.Readlink(fdPath(root))
+	if err != nil {
+		return fmt.Errorf("read the path of rootfs %s: %w", rootfs, err)
+	}
 
-	m := &mounter{root: root, rootfs: rootfs, bundle: cfg.Bundle, cgroupNS: hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
+	m := &mounter{root: root, rootfs: rootfs, rootPath: rootPath, bundle: cfg.Bundle, cgroupNS: hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
 		userNS: hasNamespace(spec.Linux.Namespaces, specs.UserNamespace), label: cfg.LSM.MountLabel, sock: sock}
 	for i := range spec.Mounts {
 		if err := m.mount(i, &spec.Mounts[i]); err != nil {
@@ -82,7 +86,7 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 	}
 
 	if cfg.NoPivot {
-		err = moveRoot(rootfs)
+		err = moveRoot(rootfs, rootPath)
 	} else {
 		err = pivotRoot(rootfs)
 	}
@@ -234,8 +238,13 @@ func pivotRoot(rootfs string) error {
 	return nil
 }
 
-// moveRoot is --no-pivot: move the rootfs over / and chroot into it.
-func moveRoot(rootfs string) error {
+// moveRoot is --no-pivot: move the rootfs over / and chroot into it. The old root's mounts stay
+// in the mount namespace, under the rootfs; first the host's proc and sysfs among them are
+// taken away (hideHostProcSys). rootPath is the rootfs as mountinfo names it.
+func moveRoot(rootfs, rootPath string) error {
+	if err := hideHostProcSys(rootPath); err != nil {
+		return fmt.Errorf("--no-pivot: %w", err)
+	}
 	if err := unix.Chdir(rootfs); err != nil {
 		return fmt.Errorf("chdir %s: %w", rootfs, err)
 	}

@@ -279,6 +279,10 @@ func validateMount(i int, m specs.Mount) error {
 	if m.Type == "" && !isBind(m) {
 		return fmt.Errorf("mounts[%d] (%s).type: must be set unless options has bind or rbind", i, m.Destination)
 	}
+	// As written; symlinks in the rootfs are resolved and checked again at mount time.
+	if _, err := checkProcDest(filepath.Clean(m.Destination), m); err != nil {
+		return fmt.Errorf("mounts[%d].destination: %w", i, err)
+	}
 	for _, o := range m.Options {
 		if strings.ContainsRune(o, 0) {
 			return fmt.Errorf("mounts[%d] (%s).options: option %q contains a NUL byte", i, m.Destination, o)

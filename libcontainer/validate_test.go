@@ -144,6 +144,10 @@ func TestValidateRejects(t *testing.T) {
 		{"negative major", func(s *specs.Spec) {
 			s.Linux.Devices = []specs.LinuxDevice{{Path: "/dev/x", Type: "c", Major: -1}}
 		}, "out of range"},
+		{"tmpfs inside /proc", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/proc/self/attr", Type: "tmpfs", Source: "tmpfs"})
+		}, "mounts[7].destination: \"/proc/self/attr\" cannot be mounted because it is inside /proc"},
+		{"tmpfs on /proc", func(s *specs.Spec) { s.Mounts[0].Type = "tmpfs" }, "mounts[0].destination: \"/proc\" cannot be mounted because it is not of type proc"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,6 +162,77 @@ func TestValidateRejects(t *testing.T) {
 				t.Fatalf("error %q does not mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// checkProcDest follows runc's checkProcMount on the destination as the container sees it.
+func TestCheckProcDest(t *testing.T) {
+	bind := func(src string) specs.Mount {
+		return specs.Mount{Type: "bind", Source: src, Options: []string{"rbind"}}
+	}
+	typed := func(typ string) specs.Mount { return specs.Mount{Type: typ, Source: typ} }
+	cases := []struct {
+		dest     string
+		m        specs.Mount
+		needProc bool   // a bind on /proc: its source must be a procfs
+		refused  string // "" when accepted
+	}{
+		{"/proc", typed("proc"), false, ""},
+		{"/proc", typed("tmpfs"), false, "not of type proc"},
+		{"/proc", typed("sysfs"), false, "not of type proc"},
+		{"/proc", bind("/proc"), true, ""},
+		{"/proc", specs.Mount{Type: "proc", Source: "/sys", Options: []string{"bind"}}, true, ""},
+		{"/proc/sys", bind("/proc/sys"), false, "inside /proc"},
+		{"/proc/self/attr", typed("tmpfs"), false, "inside /proc"},
+		{"/proc/sys/kernel", bind("/tmp/k"), false, "inside /proc"},
+		{"/proc/net/dev", bind("/tmp/dev"), false, "inside /proc"},
+		{"/proc/foo", typed("proc"), false, "inside /proc"},
+		{"/proc/sysrq-trigger", typed("sysfs"), false, "inside /proc"},
+		{"/proc/meminfo", bind("/var/lib/lxcfs/proc/meminfo"), false, ""},
+		{"/proc/sys/kernel/ns_last_pid", typed("fuse.lxcfs"), false, ""},
+		{"/proc/sys/crypto/fips_enabled", typed("tmpfs"), false, ""},
+		{"/proc/meminfo/x", typed("tmpfs"), false, "inside /proc"},
+		{"/procfoo", typed("tmpfs"), false, ""},
+		{"/sys/fs/cgroup", typed("tmpfs"), false, ""},
+		{"/sysfiles/proc", typed("tmpfs"), false, ""},
+		{"/", typed("tmpfs"), false, ""},
+	}
+	for _, tc := range cases {
+		need, err := checkProcDest(tc.dest, tc.m)
+		switch {
+		case tc.refused == "" && err != nil:
+			t.Errorf("%s (%s): refused: %v", tc.dest, tc.m.Type, err)
+		case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
+			t.Errorf("%s (%s): got %v, want an error saying %q", tc.dest, tc.m.Type, err, tc.refused)
+		case need != tc.needProc:
+			t.Errorf("%s (%s): needProcfsSource = %v, want %v", tc.dest, tc.m.Type, need, tc.needProc)
+		}
+	}
+}
+
+// Validate checks the destination as written, cleaned: ".." cannot walk a mount into /proc
+// or around the check.
+func TestValidateProcDestinationsCleaned(t *testing.T) {
+	for dest, refused := range map[string]bool{
+		"/proc/../proc/sys":       true,
+		"/tmp/../proc/self/attr":  true,
+		"/proc/sys/..":            true, // /proc itself, and a tmpfs
+		"/proc//sys/":             true,
+		"/proc/sys/../meminfo":    false,
+		"/proc/../tmp/x":          false,
+		"/./proc/./cpuinfo":       false,
+		"/proc/self/../../procfs": false,
+	} {
+		s := DefaultSpec()
+		s.Process.Terminal = false
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs"})
+		err := Validate(s)
+		if refused && (err == nil || !strings.Contains(err.Error(), "mounts[7].destination")) {
+			t.Errorf("%s: got %v, want an error naming mounts[7].destination", dest, err)
+		}
+		if !refused && err != nil {
+			t.Errorf("%s: refused: %v", dest, err)
+		}
 	}
 }
 
