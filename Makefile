@@ -12,7 +12,8 @@ HUSK    := $(CURDIR)/husk
 BUILD_DEPS := gcc libc6-dev libseccomp-dev pkg-config
 # apparmor, selinux-policy-default: apparmor_parser and the SELinux policy (with load_policy),
 # which the VM (tests/vm, with the host's /usr and /etc) uses; neither turns an LSM on here.
-TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps apparmor selinux-policy-default
+# strace: control.bats and interrupted.bats stop or kill a runtime's process at a chosen call.
+TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps apparmor selinux-policy-default strace
 
 .PHONY: all deps test-deps demo test unit integration conformance clients install clean
 

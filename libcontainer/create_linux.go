@@ -101,6 +101,11 @@ func Create(opts CreateOpts) (*Container, error) {
 	}
 	t.phase("load config")
 
+	// Resolved before anything exists; nothing is made until the state names it.
+	cg, err := cgroups.New(spec.Linux.CgroupsPath, opts.ID)
+	if err != nil {
+		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
 	if err := os.MkdirAll(opts.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("create state root %s: %w", opts.Root, err)
 	}
@@ -113,29 +118,51 @@ func Create(opts CreateOpts) (*Container, error) {
 	}
 	lock, err := lockDir(dir)
 	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			// A delete of the id came between the mkdir and the lock: it is not ours to
+			// remove any more.
+			return nil, fmt.Errorf("container %s was deleted while it was being created", opts.ID)
+		}
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	c := &Container{Root: opts.Root, Dir: dir, lock: lock, State: &State{
-		ID: opts.ID, Bundle: bundle, Rootfs: rootfs,
+		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, CgroupPaths: cg.Paths(), Created: time.Now().UTC(),
+		CreatorPid: os.Getpid(),
 	}}
-	if err := c.State.setSpec(spec); err != nil {
+	fail := func(err error) (*Container, error) {
 		os.RemoveAll(dir)
 		c.Close()
 		return nil, err
 	}
+	// Checked once the id is ours: a create of the same id that got there first is "already
+	// exists", not a cgroup in use.
+	if err := refuseUsedCgroup(cg, cgroupName(spec.Linux.CgroupsPath, opts.ID)); err != nil {
+		return fail(err)
+	}
+	if c.State.CreatorStartTime, _, err = procStartTime(os.Getpid()); err != nil {
+		return fail(fmt.Errorf("read own start time: %w", err))
+	}
+	if err := c.State.setSpec(spec); err != nil {
+		return fail(err)
+	}
 	if host := os.Getenv("NOTIFY_SOCKET"); host != "" {
 		if err := setupNotify(dir, spec); err != nil {
-			os.RemoveAll(dir)
-			c.Close()
-			return nil, err
+			return fail(err)
 		}
 		c.State.NotifySocket = host
 	}
+	// The first state, before any cgroup exists: from here on, whenever husk is killed,
+	// delete finds what was made (the status reads "creating" while this process lives,
+	// "stopped" once it is gone).
+	if err := writeState(dir, c.State, false); err != nil {
+		return fail(err)
+	}
+	t.phase("state dir")
 	p := &parent{c: c, spec: spec, filter: filter, t: t, root: opts.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
 		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: spec.Linux.Namespaces,
-		pidfdSocket: opts.PidfdSocket, lsm: lsm,
+		pidfdSocket: opts.PidfdSocket, lsm: lsm, cgroup: cg,
 		noPivot: opts.NoPivot, noNewKeyring: opts.NoNewKeyring}
 	if err := p.create(opts.PidFile); err != nil {
 		p.abort()
@@ -262,25 +289,9 @@ func (p *parent) create(pidFile string) error {
 	if err := unix.Chmod(fifo, 0o622); err != nil {
 		return fmt.Errorf("chmod %s: %w", fifo, err)
 	}
-	cg, err := cgroups.New(p.spec.Linux.CgroupsPath, p.c.State.ID)
-	if err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
-	}
-	if err := refuseUsedCgroup(cg, cgroupName(p.spec.Linux.CgroupsPath, p.c.State.ID)); err != nil {
-		return err
-	}
-	p.cgroup = cg
 	if err := p.planCgroupJoin(); err != nil {
 		return err
 	}
-	// A preliminary state (no init yet) names the cgroup, so that if husk is killed from here
-	// on, `delete` finds and removes what was made; the status reads "stopped" until the end.
-	p.c.State.CgroupPaths = cg.Paths()
-	p.c.State.Created = time.Now().UTC()
-	if err := writeState(p.c.Dir, p.c.State, false); err != nil {
-		return err
-	}
-	p.t.phase("state dir")
 	if err := p.spawn(); err != nil {
 		return err
 	}
@@ -294,14 +305,20 @@ func (p *parent) create(pidFile string) error {
 	}
 	p.c.State.InitPid = p.initPid
 	p.c.State.InitStartTime = st
-	p.c.State.CgroupPaths = p.cgroup.Paths()
 	p.c.State.NamespacePaths = namespacePaths(p.initPid, p.spec.Linux.Namespaces)
+	// Saved before the init is told anything more (it cannot outlive a killed husk for longer
+	// than its next read on the socket), so that delete can kill it even before it is in its
+	// cgroup, and state can name it while the createRuntime hooks run.
+	if err := writeState(p.c.Dir, p.c.State, false); err != nil {
+		return err
+	}
 	if err := p.configure(); err != nil {
 		return err
 	}
 	p.t.phase("init ready")
 	p.sock.Close()
 	p.c.State.Created = time.Now().UTC()
+	p.c.State.CreatorPid, p.c.State.CreatorStartTime = 0, 0
 	if err := saveState(p.c.Dir, p.c.State); err != nil {
 		return err
 	}
@@ -888,6 +905,11 @@ func waitGone(pid int, timeout time.Duration) bool {
 		return true // already gone
 	}
 	defer unix.Close(fd)
+	return waitPidfd(fd, timeout)
+}
+
+// waitPidfd waits until the process of pidfd has exited (a zombie counts).
+func waitPidfd(fd int, timeout time.Duration) bool {
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	deadline := time.Now().Add(timeout)
 	for {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // Status values, as runc reports them.
@@ -53,6 +52,15 @@ type State struct {
 	NamespacePaths map[string]string `json:"namespace_paths,omitempty"`
 	// NotifySocket is the host's NOTIFY_SOCKET husk ran with at create: start relays to it.
 	NotifySocket string `json:"notify_socket,omitempty"`
+
+	// CreatorPid and CreatorStartTime name the `husk create` (or run) that is building the
+	// container, until it saves the final state: while that process lives the container is
+	// "creating"; a state that still names a dead one is a create killed half way, and its
+	// status is "stopped". The first state create saves, before it makes anything else on the
+	// host, holds the config (with linux.cgroupsPath) and CgroupPaths, so that delete finds
+	// whatever an interrupted create made; a cgroup driver records what it will make there.
+	CreatorPid       int    `json:"creator_pid,omitempty"`
+	CreatorStartTime uint64 `json:"creator_start_time,omitempty"`
 }
 
 // ErrNotExist is returned when no container has the id.
@@ -218,22 +226,12 @@ func procStartTime(pid int) (uint64, bool, error) {
 	return start, fields[0] == "Z" || fields[0] == "X", nil
 }
 
-// lockDir takes an exclusive flock on a container directory. Every operation on one container
-// holds it, so create/start/kill/delete of the same id never interleave.
-func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
+// sameProcess says whether pid is still the live process that had startTime (not a zombie,
+// not a newer process that reused the pid).
+func sameProcess(pid int, startTime uint64) bool {
+	if pid <= 0 {
+		return false
 	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
-	}
-	return f, nil
+	start, zombie, err := procStartTime(pid)
+	return err == nil && !zombie && start == startTime
 }

@@ -279,6 +279,14 @@ leftover_mounts() {
 	awk -v d="$TESTDIR" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo
 }
 
+# mounts_of ID prints the host's mounts that belong to this test: mount points under $TESTDIR,
+# and mounts whose mountinfo line names ID (its source, root or mount point). Tests compare
+# these, never the whole mount table, which other tests on the host change at any time.
+mounts_of() {
+	awk -v d="$TESTDIR" -v id="$1" '$5 == d || index($5, d "/") == 1 || (id != "" && index($0, id)) { print $5 }' \
+		/proc/self/mountinfo
+}
+
 # leftover_cgroups prints v1/v2 cgroup directories named after this test's ids.
 leftover_cgroups() {
 	local id
