@@ -36,7 +36,7 @@ demo: husk
 	@$(HUSK) --root $(CURDIR)/demo/state run --bundle demo/bundle demo-$$$$
 
 # Each suite prints a closing "N passed, N failed" line; the first failing suite stops the run.
-test: husk test-deps unit integration conformance clients bench-smoke vm-unit vm-test vm-test-selinux vm-conformance
+test: husk test-deps unit integration conformance clients bench-smoke vm-unit vm-test vm-test-selinux vm-conformance vm-systemd-test
 
 unit: husk
 	$(GO) test -count=1 ./...
@@ -56,7 +56,7 @@ clients: husk test-deps
 # SELinux tests in a second boot with SELinux instead (vm-test-selinux).
 VM_BATS := cgroups_resources.bats cgroups_commands.bats lsm_apparmor.bats
 include tests/vm/vm.mk
-vm-test vm-test-selinux vm-unit vm-conformance: husk test-deps
+vm-test vm-test-selinux vm-unit vm-conformance vm-systemd-test: husk test-deps
 
 # husk against Debian's runc and crun (tests/bench): `make bench` for numbers, `bench-smoke`
 # (one round, no timing asserted) in make test.

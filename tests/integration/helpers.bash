@@ -95,6 +95,9 @@ requires() {
 		no_selinux)
 			! host_selinux || skip "test is for a host without SELinux (this one has it)"
 			;;
+		systemd)
+			host_systemd || skip "test requires systemd as PID 1 (tests/vm/run.sh with VM_FLAVOUR=systemd)"
+			;;
 		*)
 			fail "requires: unknown feature $f"
 			;;
@@ -112,6 +115,11 @@ host_apparmor() {
 host_selinux() {
 	[ -e /sys/fs/selinux/enforce ] &&
 		[ "$(tr -d '\0\n' </proc/self/attr/current 2>/dev/null)" != kernel ]
+}
+
+# host_systemd succeeds when systemd is PID 1 (sd_booted's test, and the process itself).
+host_systemd() {
+	[ -d /run/systemd/system ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]
 }
 
 # fail prints a message and fails the test.
