@@ -36,6 +36,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		libcontainer.Init() // never returns
 	}
+	if libcontainer.IsUsernsHolder() {
+		libcontainer.HoldUserns() // never returns: the user namespace of an id-mapped mount
+	}
 	// fds the caller left open without close-on-exec would otherwise reach every init husk
 	// starts; the ones a container should get (--preserve-fds, LISTEN_FDS) are passed on
 	// explicitly.
