@@ -14,7 +14,7 @@ BUILD_DEPS := gcc libc6-dev libseccomp-dev pkg-config
 # which the VM (tests/vm, with the host's /usr and /etc) uses; neither turns an LSM on here.
 TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps apparmor selinux-policy-default
 
-.PHONY: all deps test-deps demo test unit integration conformance clients install clean
+.PHONY: all deps test-deps test-user demo test unit integration conformance clients install clean
 
 all: husk
 
@@ -23,6 +23,11 @@ deps:
 
 test-deps: deps
 	@scripts/deps.sh $(TEST_DEPS)
+
+# The unprivileged user the rootless tests run husk as (rootless.bats, podman-rootless.sh):
+# husktest, with subordinate ids; made once, kept (scripts/testuser.sh).
+test-user:
+	@scripts/testuser.sh
 
 husk: $(SOURCES) | deps
 	CGO_ENABLED=1 $(GO) build -trimpath -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $@ .
@@ -41,7 +46,7 @@ test: husk test-deps unit integration conformance clients bench-smoke vm-unit vm
 unit: husk
 	$(GO) test -count=1 ./...
 
-integration: husk test-deps
+integration: husk test-deps test-user
 	HUSK=$(HUSK) tests/integration/run.sh
 
 conformance: husk test-deps

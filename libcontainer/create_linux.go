@@ -38,6 +38,9 @@ type CreateOpts struct {
 	NoNewKeyring bool
 	PreserveFds  int
 	PidfdSocket  string // receives a pidfd of the init
+	// RootlessCgroups tolerates having no permission to create the container's cgroup
+	// (runc's --rootless; see rootlessCgroup).
+	RootlessCgroups bool
 	// Stdio for the container's process; nil means the caller's own.
 	Stdin, Stdout, Stderr *os.File
 }
@@ -84,6 +87,11 @@ func Create(opts CreateOpts) (*Container, error) {
 	spec, rootfs, err := LoadSpec(bundle)
 	if err != nil {
 		return nil, err
+	}
+	if rootlessEUID() {
+		if err := validateRootless(spec); err != nil {
+			return nil, err
+		}
 	}
 	// Decided before anything exists, so that a refusal leaves nothing behind.
 	lsm, err := theHost.resolve(lsmRequest{field: "process.apparmorProfile", value: spec.Process.ApparmorProfile},
@@ -132,7 +140,7 @@ func Create(opts CreateOpts) (*Container, error) {
 	p := &parent{c: c, spec: spec, filter: filter, t: t, root: opts.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
 		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: spec.Linux.Namespaces,
-		pidfdSocket: opts.PidfdSocket, lsm: lsm,
+		pidfdSocket: opts.PidfdSocket, lsm: lsm, rootlessCgroups: opts.RootlessCgroups,
 		noPivot: opts.NoPivot, noNewKeyring: opts.NoNewKeyring}
 	if err := p.create(opts.PidFile); err != nil {
 		p.abort()
@@ -157,6 +165,7 @@ type parent struct {
 	pidfdSocket           string
 	preserveFds           int
 	noPivot, noNewKeyring bool
+	rootlessCgroups       bool                   // see CreateOpts
 	namespaces            []specs.LinuxNamespace // with a path: joined; without: created
 	exec                  bool                   // join a running container instead of creating one
 	fifo                  string                 // create only
@@ -171,7 +180,7 @@ type parent struct {
 	cmd     *exec.Cmd
 	sock    *os.File
 	initPid int
-	cgroup  cgroups.Manager
+	cgroup  cgroups.Manager // nil: none (rootless without cgroup access)
 	// warm is closed when cgroups.WarmUp has run (see there): the init's own cgroup join
 	// waits for it, and is then cheap.
 	warm chan struct{}
@@ -191,6 +200,9 @@ type parent struct {
 // paused container is moved by husk after it is ready (lateCgroup). Whenever husk moves the
 // init, the background warm-up (cgroups.WarmUp) starts here.
 func (p *parent) planCgroupJoin() error {
+	if p.cgroup == nil {
+		return nil
+	}
 	if err := p.chooseCgroupJoin(); err != nil {
 		return err
 	}
@@ -266,13 +278,18 @@ func (p *parent) create(pidFile string) error {
 	if err := refuseUsedCgroup(cg, cgroupName(p.spec.Linux.CgroupsPath, p.c.State.ID)); err != nil {
 		return err
 	}
+	if p.rootlessCgroups {
+		if cg, err = rootlessCgroup(cg, p.spec); err != nil {
+			return err
+		}
+	}
 	p.cgroup = cg
 	if err := p.planCgroupJoin(); err != nil {
 		return err
 	}
 	// A preliminary state (no init yet) names the cgroup, so that if husk is killed from here
 	// on, `delete` finds and removes what was made; the status reads "stopped" until the end.
-	p.c.State.CgroupPaths = cg.Paths()
+	p.c.State.CgroupPaths = cgroupPaths(p.cgroup)
 	p.c.State.Created = time.Now().UTC()
 	if err := writeState(p.c.Dir, p.c.State, false); err != nil {
 		return err
@@ -291,7 +308,7 @@ func (p *parent) create(pidFile string) error {
 	}
 	p.c.State.InitPid = p.initPid
 	p.c.State.InitStartTime = st
-	p.c.State.CgroupPaths = p.cgroup.Paths()
+	p.c.State.CgroupPaths = cgroupPaths(p.cgroup)
 	p.c.State.NamespacePaths = namespacePaths(p.initPid, p.spec.Linux.Namespaces)
 	if err := p.configure(); err != nil {
 		return err
@@ -408,15 +425,15 @@ func (p *parent) spawn() error {
 			return fmt.Errorf("process.oomScoreAdj: write %s: %w", path, err)
 		}
 	}
-	if p.exec {
-		return nil // the cgroup exists; the init joins it when it asks (joinCgroup)
+	if p.exec || p.cgroup == nil {
+		return nil // the cgroup exists (the init joins it when it asks: joinCgroup), or none
 	}
 	// The limits are in place before the init joins the cgroup (joinCgroup).
 	if err := p.cgroup.Apply(-1); err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
 	p.t.phase("cgroup mkdir")
-	if err := p.cgroup.Set(cgroupResources(p.spec)); err != nil {
+	if err := p.cgroup.Set(rootlessResources(cgroupResources(p.spec))); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	p.t.phase("cgroup limits")
@@ -523,6 +540,9 @@ func (p *parent) bootstrap() error {
 		}
 	}
 	fmt.Fprintf(&b, "clone %d\n", clone)
+	if rootlessEUID() {
+		b.WriteString("rootless\n")
+	}
 	if len(p.spec.Linux.TimeOffsets) > 0 {
 		b.WriteString("timeoffsets\n")
 	}
@@ -536,7 +556,11 @@ func (p *parent) bootstrap() error {
 		}
 		switch m.Type {
 		case msgUsermap:
-			if err := writeIDMaps(m.Pid, p.spec.Linux); err != nil {
+			write := writeIDMaps
+			if rootlessEUID() {
+				write = writeRootlessIDMaps
+			}
+			if err := write(m.Pid, p.spec.Linux); err != nil {
 				return err
 			}
 			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
@@ -805,6 +829,14 @@ func writeIDMaps(pid int, l *specs.Linux) error {
 		return err
 	}
 	return write("gid_map", l.GIDMappings)
+}
+
+// cgroupPaths is what state.json keeps of the container's cgroup (nil for none).
+func cgroupPaths(cg cgroups.Manager) map[string]string {
+	if cg == nil {
+		return nil
+	}
+	return cg.Paths()
 }
 
 // cgroupName is what config.json calls the container's cgroup: its cgroupsPath, or by default

@@ -404,12 +404,17 @@ container_pid() {
 
 # wait_for_file waits until file $1 exists and is not empty (up to ~10s).
 wait_for_file() {
+	wait_for_test -s "$1"
+}
+
+# wait_for_test OP PATH waits until `test OP PATH` holds (up to ~10s), e.g. -S for a socket.
+wait_for_test() {
 	local _
 	for _ in $(seq 200); do
-		[ -s "$1" ] && return 0
+		[ "$1" "$2" ] && return 0
 		sleep 0.05
 	done
-	fail "timed out waiting for $1"
+	fail "timed out waiting for $2 ($1)"
 }
 
 # wait_gone waits until host process $1 no longer exists (up to ~10s).
