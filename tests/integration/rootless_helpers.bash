@@ -35,8 +35,10 @@ rootless_setup() {
 }
 
 # as_rl CMD...: runs CMD as the user, with a clean environment and the test's XDG_RUNTIME_DIR.
+# setpriv execs CMD in its own process (runuser would stay as its parent), so the pid of a
+# background as_rl is CMD's.
 as_rl() {
-	runuser -u "$RL_USER" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	setpriv --reuid="$RL_USER" --regid="$RL_USER" --init-groups -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME="$(getent passwd "$RL_USER" | cut -d: -f6)" USER="$RL_USER" LOGNAME="$RL_USER" \
 		XDG_RUNTIME_DIR="$XDG" "$@"
 }

@@ -23,7 +23,7 @@ GO ?= go
 VM_BATS ?= $(notdir $(wildcard $(addprefix $(VM_REPO)/tests/integration/, \
 	cgroups*.bats dev.bats kill_delete.bats namespaces.bats)))
 VM_SELINUX_BATS ?= lsm_selinux.bats
-VM_SYSTEMD_BATS ?= systemd_vm.bats
+VM_SYSTEMD_BATS ?= systemd_vm.bats rootless_cgroups.bats
 VM_GOPKGS ?= ./cgroups
 VM_GOTESTFLAGS ?=
 
