@@ -31,7 +31,8 @@ rl_session() {
 	update_config '.linux.resources = {memory: {limit: 33554432}, pids: {limit: 20}}'
 	set_args sleep 1000
 	CID=$(new_id)
-	run -0 rl_session run -d --bundle "$BUNDLE" "$CID" </dev/null
+	# The container's stdio goes to a file: a pipe of `run` would be held open by it.
+	run -0 rl_session run -d --bundle "$BUNDLE" "$CID" </dev/null >"$TESTDIR/$CID.log" 2>&1
 	wait_for_status "$CID" running
 	local pid cg
 	pid=$(container_pid "$CID")
