@@ -28,12 +28,13 @@ clients_setup podman-rootless
 P=$T/podman
 X=$T/xdg
 IMG=localhost/$TAG:latest
-mkdir -p "$P/tmp" "$X" "$T/share"
+# podman refuses a runroot longer than 50 characters: $T/rr, not under $P.
+mkdir -p "$P/tmp" "$X" "$T/share" "$T/rr"
 chmod 700 "$X"
 chmod 777 "$T/share"
 # The wrapper logs what the engine passed; the user writes those files.
 touch "$T/husk-argv.log"
-chown -R "$RL_USER:" "$P" "$X" "$T/share" "$T/logs" "$T/husk-argv.log"
+chown -R "$RL_USER:" "$P" "$X" "$T/share" "$T/rr" "$T/logs" "$T/husk-argv.log"
 # The user's own podman configuration and storage (in its home) stay untouched.
 HOME_DIR=$(getent passwd "$RL_USER" | cut -d: -f6)
 watch_host_paths "$HOME_DIR/.local/share/containers" "$HOME_DIR/.config/containers" /run/user/"$RL_UID"
@@ -55,11 +56,11 @@ cat >"$P/storage.conf" <<EOF
 [storage]
 driver = "overlay"
 graphroot = "$P/root"
-runroot = "$P/runroot"
+runroot = "$T/rr"
 EOF
 chown "$RL_USER:" "$P/containers.conf" "$P/storage.conf"
 
-PM_OPTS=(--root "$P/root" --runroot "$P/runroot" --runtime "$HUSKW" --cgroup-manager=cgroupfs --events-backend=file)
+PM_OPTS=(--root "$P/root" --runroot "$T/rr" --runtime "$HUSKW" --cgroup-manager=cgroupfs --events-backend=file)
 PM_ENV=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$HOME_DIR"
 	USER="$RL_USER" LOGNAME="$RL_USER" XDG_RUNTIME_DIR="$X" CONTAINERS_CONF="$P/containers.conf"
 	CONTAINERS_STORAGE_CONF="$P/storage.conf")
