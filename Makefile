@@ -15,7 +15,7 @@ BUILD_DEPS := gcc libc6-dev libseccomp-dev pkg-config
 # strace: control.bats and interrupted.bats stop or kill a runtime's process at a chosen call.
 TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps apparmor selinux-policy-default strace
 
-.PHONY: all deps test-deps demo test unit integration conformance clients install clean
+.PHONY: all deps test-deps test-user demo test unit integration conformance clients install clean
 
 all: husk
 
@@ -24,6 +24,11 @@ deps:
 
 test-deps: deps
 	@scripts/deps.sh $(TEST_DEPS)
+
+# The unprivileged user the rootless tests run husk as (rootless.bats, podman-rootless.sh):
+# husktest, with subordinate ids; made once, kept (scripts/testuser.sh).
+test-user:
+	@scripts/testuser.sh
 
 husk: $(SOURCES) | deps
 	CGO_ENABLED=1 $(GO) build -trimpath -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $@ .
@@ -37,12 +42,12 @@ demo: husk
 	@$(HUSK) --root $(CURDIR)/demo/state run --bundle demo/bundle demo-$$$$
 
 # Each suite prints a closing "N passed, N failed" line; the first failing suite stops the run.
-test: husk test-deps unit integration conformance clients bench-smoke vm-unit vm-test vm-test-selinux vm-conformance
+test: husk test-deps unit integration conformance clients bench-smoke vm-unit vm-test vm-test-selinux vm-conformance vm-systemd-test
 
 unit: husk
 	$(GO) test -count=1 ./...
 
-integration: husk test-deps
+integration: husk test-deps test-user
 	HUSK=$(HUSK) tests/integration/run.sh
 
 conformance: husk test-deps
@@ -57,7 +62,7 @@ clients: husk test-deps
 # SELinux tests in a second boot with SELinux instead (vm-test-selinux).
 VM_BATS := cgroups_resources.bats cgroups_commands.bats lsm_apparmor.bats
 include tests/vm/vm.mk
-vm-test vm-test-selinux vm-unit vm-conformance: husk test-deps
+vm-test vm-test-selinux vm-unit vm-conformance vm-systemd-test: husk test-deps
 
 # husk against Debian's runc and crun (tests/bench): `make bench` for numbers, `bench-smoke`
 # (one round, no timing asserted) in make test.

@@ -43,7 +43,7 @@ var featuresCommand = &cli.Command{
 				Apparmor:        &features.Apparmor{Enabled: &yes},
 				Selinux:         &features.Selinux{Enabled: &yes},
 				IntelRdt:        &features.IntelRdt{Enabled: &no},
-				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
+				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},
 				NetDevices:      &features.NetDevices{Enabled: &no},
 			},
 			Annotations: map[string]string{

@@ -19,6 +19,7 @@ var specCommand = &cli.Command{
 	Usage: "write a default config.json into the bundle directory",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "bundle directory (default: the current directory)"},
+		&cli.BoolFlag{Name: "rootless", Usage: "generate a configuration for a rootless container"},
 	},
 	Action: func(c *cli.Context) error {
 		if c.NArg() != 0 {
@@ -39,6 +40,9 @@ var specCommand = &cli.Command{
 		// sees its own cgroup as the root of the one hierarchy; none on a v1 host.
 		if cgroups.DetectMode() == cgroups.Unified {
 			spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+		}
+		if c.Bool("rootless") {
+			libcontainer.ToRootless(spec, os.Geteuid(), os.Getegid())
 		}
 		data, err := json.MarshalIndent(spec, "", "\t")
 		if err != nil {

@@ -39,7 +39,7 @@ func (c *Container) Pids() ([]int, error) {
 	}
 	m, err := c.cgroupManager()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list processes of %s: %w", c.State.ID, err)
 	}
 	return m.Pids()
 }
@@ -51,7 +51,7 @@ func (c *Container) Stats() (*cgroups.Stats, error) {
 	}
 	m, err := c.cgroupManager()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read stats of %s: %w", c.State.ID, err)
 	}
 	return m.Stats()
 }
@@ -77,7 +77,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	}
 	m, err := c.cgroupManager()
 	if err != nil {
-		return err
+		return fmt.Errorf("update %s: %w", c.State.ID, err)
 	}
 	apply := *r
 	apply.Devices = nil

@@ -134,10 +134,13 @@ func (c *Container) Status() string {
 
 func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	if len(c.State.CgroupPaths) == 0 {
-		return nil, errors.New("container has no cgroup")
+		return nil, errNoCgroup
 	}
 	return cgroups.Load(c.State.CgroupPaths)
 }
+
+// errNoCgroup: the container was created rootless without permission to make a cgroup.
+var errNoCgroup = errors.New("the container has no cgroup: it was created rootless, without a cgroup it could manage (a delegated cgroup v2 subtree gives one)")
 
 // OCIState is the runtime-spec state, with runc's extra fields, as `husk state` prints it.
 type OCIState struct {
@@ -202,6 +205,9 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	case status == Stopped || err != nil:
 		return fmt.Errorf("cannot signal %s: container not running", c.State.ID)
 	}
+	if all && len(c.State.CgroupPaths) == 0 && sig == unix.SIGKILL && c.ownPidNS() {
+		all = false // killing the init of its pid namespace kills every process in it
+	}
 	if all {
 		m, err := c.cgroupManager()
 		if err != nil {
@@ -224,6 +230,12 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		}
 	}
 	return nil
+}
+
+// ownPidNS says whether the container has a pid namespace of its own.
+func (c *Container) ownPidNS() bool {
+	spec, err := c.State.ExecSpec()
+	return err == nil && hasNewNamespace(spec.Linux.Namespaces, specs.PIDNamespace)
 }
 
 // List returns the ids of all containers under root, sorted.

@@ -38,6 +38,9 @@ type CreateOpts struct {
 	NoNewKeyring bool
 	PreserveFds  int
 	PidfdSocket  string // receives a pidfd of the init
+	// RootlessCgroups tolerates having no permission to create the container's cgroup
+	// (runc's --rootless; see rootlessCgroup).
+	RootlessCgroups bool
 	// Stdio for the container's process; nil means the caller's own.
 	Stdin, Stdout, Stderr *os.File
 }
@@ -84,6 +87,11 @@ func Create(opts CreateOpts) (*Container, error) {
 	spec, rootfs, err := LoadSpec(bundle)
 	if err != nil {
 		return nil, err
+	}
+	if rootlessEUID() {
+		if err := validateRootless(spec); err != nil {
+			return nil, err
+		}
 	}
 	// Decided before anything exists, so that a refusal leaves nothing behind.
 	lsm, err := theHost.resolve(lsmRequest{field: "process.apparmorProfile", value: spec.Process.ApparmorProfile},
@@ -159,6 +167,14 @@ func Create(opts CreateOpts) (*Container, error) {
 		return fail(err)
 	}
 	t.phase("state dir")
+	if opts.RootlessCgroups {
+		// May make the cgroup (a delegated subtree) or decide on none; either way after the
+		// first state named it.
+		if cg, err = rootlessCgroup(cg, spec); err != nil {
+			return fail(err)
+		}
+		c.State.CgroupPaths = cgroupPaths(cg)
+	}
 	p := &parent{c: c, spec: spec, filter: filter, t: t, root: opts.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
 		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: spec.Linux.Namespaces,
@@ -201,7 +217,7 @@ type parent struct {
 	cmd     *exec.Cmd
 	sock    *os.File
 	initPid int
-	cgroup  cgroups.Manager
+	cgroup  cgroups.Manager // nil: none (rootless without cgroup access)
 	// warm is closed when cgroups.WarmUp has run (see there): the init's own cgroup join
 	// waits for it, and is then cheap.
 	warm chan struct{}
@@ -221,6 +237,9 @@ type parent struct {
 // paused container is moved by husk after it is ready (lateCgroup). Whenever husk moves the
 // init, the background warm-up (cgroups.WarmUp) starts here.
 func (p *parent) planCgroupJoin() error {
+	if p.cgroup == nil {
+		return nil
+	}
 	if err := p.chooseCgroupJoin(); err != nil {
 		return err
 	}
@@ -428,15 +447,15 @@ func (p *parent) spawn() error {
 			return fmt.Errorf("process.oomScoreAdj: write %s: %w", path, err)
 		}
 	}
-	if p.exec {
-		return nil // the cgroup exists; the init joins it when it asks (joinCgroup)
+	if p.exec || p.cgroup == nil {
+		return nil // the cgroup exists (the init joins it when it asks: joinCgroup), or none
 	}
 	// The limits are in place before the init joins the cgroup (joinCgroup).
 	if err := p.cgroup.Apply(-1); err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
 	p.t.phase("cgroup mkdir")
-	if err := p.cgroup.Set(cgroupResources(p.spec)); err != nil {
+	if err := p.cgroup.Set(rootlessResources(cgroupResources(p.spec))); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	p.t.phase("cgroup limits")
@@ -543,6 +562,9 @@ func (p *parent) bootstrap() error {
 		}
 	}
 	fmt.Fprintf(&b, "clone %d\n", clone)
+	if rootlessEUID() {
+		b.WriteString("rootless\n")
+	}
 	if len(p.spec.Linux.TimeOffsets) > 0 {
 		b.WriteString("timeoffsets\n")
 	}
@@ -556,7 +578,11 @@ func (p *parent) bootstrap() error {
 		}
 		switch m.Type {
 		case msgUsermap:
-			if err := writeIDMaps(m.Pid, p.spec.Linux); err != nil {
+			write := writeIDMaps
+			if rootlessEUID() {
+				write = writeRootlessIDMaps
+			}
+			if err := write(m.Pid, p.spec.Linux); err != nil {
 				return err
 			}
 			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
@@ -825,6 +851,14 @@ func writeIDMaps(pid int, l *specs.Linux) error {
 		return err
 	}
 	return write("gid_map", l.GIDMappings)
+}
+
+// cgroupPaths is what state.json keeps of the container's cgroup (nil for none).
+func cgroupPaths(cg cgroups.Manager) map[string]string {
+	if cg == nil {
+		return nil
+	}
+	return cg.Paths()
 }
 
 // cgroupName is what config.json calls the container's cgroup: its cgroupsPath, or by default

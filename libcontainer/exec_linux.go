@@ -147,8 +147,15 @@ func (c *Container) joinNamespaces(spec *specs.Spec) []specs.LinuxNamespace {
 	return out
 }
 
-// execCgroup is the container's cgroup, or the sub-cgroups exec --cgroup named.
+// execCgroup is the container's cgroup, or the sub-cgroups exec --cgroup named; nil for a
+// container without one (rootless without cgroup access).
 func (c *Container) execCgroup(sub map[string]string) (cgroups.Manager, error) {
+	if len(c.State.CgroupPaths) == 0 {
+		if len(sub) > 0 {
+			return nil, fmt.Errorf("--cgroup: container %s has no cgroup (rootless, without cgroup access)", c.State.ID)
+		}
+		return nil, nil
+	}
 	paths := map[string]string{}
 	for k, v := range c.State.CgroupPaths {
 		paths[k] = v

@@ -19,6 +19,9 @@ type mountOpts struct {
 	AttrSet, AttrClr uint64
 	RecursiveAtime   bool // an r*atime option sets the atime mode (MOUNT_ATTR__ATIME)
 	TmpCopyUp        bool
+	// IDMap (options idmap, ridmap) makes the bind mount id-mapped; IDMapRecursive (ridmap)
+	// maps its submounts too (idmapmount_linux.go).
+	IDMap, IDMapRecursive bool
 }
 
 var mountFlagOpts = map[string]struct {
@@ -84,7 +87,7 @@ func MountOptionNames() []string {
 	for k := range recursiveAtimeOpts {
 		names = append(names, k)
 	}
-	return append(names, "tmpcopyup")
+	return append(names, "tmpcopyup", "idmap", "ridmap")
 }
 
 func parseMountOptions(options []string) (mountOpts, error) {
@@ -129,7 +132,9 @@ func parseMountOptions(options []string) (mountOpts, error) {
 			o.TmpCopyUp = true
 			continue
 		case "idmap", "ridmap":
-			return o, fmt.Errorf("option %q: id-mapped mounts are not supported by husk yet", opt)
+			o.IDMap = true
+			o.IDMapRecursive = o.IDMapRecursive || opt == "ridmap"
+			continue
 		case "":
 			return o, fmt.Errorf("empty option")
 		}

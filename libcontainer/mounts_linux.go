@@ -153,7 +153,7 @@ func (m *mounter) checkRealDir(dest string) error {
 }
 
 func (m *mounter) bindMount(index int, sm *specs.Mount, opts mountOpts) error {
-	src, err := m.openBindSource(index, sm)
+	src, err := m.openBindSource(index, sm, isIDMapped(*sm, opts))
 	if err != nil {
 		return err
 	}

@@ -37,15 +37,20 @@ type bindSource struct {
 }
 
 // openBindSource opens the source of mounts[index] in the init, or, when that fails in a user
-// namespace, gets it from the parent.
-func (m *mounter) openBindSource(index int, sm *specs.Mount) (*bindSource, error) {
+// namespace, gets it from the parent. An id-mapped mount always comes from the parent
+// (idmapmount_linux.go).
+func (m *mounter) openBindSource(index int, sm *specs.Mount, idmapped bool) (*bindSource, error) {
 	src := bindSourcePath(sm, m.bundle)
-	f, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err == nil {
-		return &bindSource{file: f}, nil
-	}
-	if !m.userNS || m.sock == nil {
-		return nil, fmt.Errorf("open bind source: %w", err)
+	if !idmapped {
+		f, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err == nil {
+			return &bindSource{file: f}, nil
+		}
+		if !m.userNS || m.sock == nil {
+			return nil, fmt.Errorf("open bind source: %w", err)
+		}
+	} else if m.sock == nil {
+		return nil, errors.New("id-mapped mount: no parent to make it")
 	}
 	if err := writeJSON(m.sock, syncMsg{Type: msgMountSource, Index: index}); err != nil {
 		return nil, fmt.Errorf("ask parent to open bind source %s: %w", src, err)
@@ -85,8 +90,8 @@ func bindSourcePath(sm *specs.Mount, bundle string) string {
 	return filepath.Join(bundle, sm.Source)
 }
 
-// sendMountSource is the parent's side: clone mounts[index]'s source as a detached mount and
-// send it to the init.
+// sendMountSource is the parent's side: clone mounts[index]'s source as a detached mount (with
+// its id mapping set, for an id-mapped mount) and send it to the init.
 func (p *parent) sendMountSource(index int) error {
 	if index < 0 || index >= len(p.spec.Mounts) || !isBind(p.spec.Mounts[index]) {
 		return fmt.Errorf("init asked for the source of mounts[%d], which is not a bind mount", index)
@@ -109,6 +114,11 @@ func (p *parent) sendMountSource(index int) error {
 		return fmt.Errorf("mounts[%d] (%s on %s): open bind source: %w", index, sm.Source, sm.Destination, err)
 	}
 	defer unix.Close(fd)
+	if isIDMapped(*sm, opts) {
+		if err := p.setIDMap(fd, sm, opts, src); err != nil {
+			return fmt.Errorf("mounts[%d] (%s on %s): %w", index, sm.Source, sm.Destination, err)
+		}
+	}
 	reply, err := json.Marshal(syncMsg{Type: msgResume})
 	if err != nil {
 		return err

@@ -134,7 +134,18 @@ func TestValidateRejects(t *testing.T) {
 		{"bad personality", func(s *specs.Spec) {
 			s.Linux.Personality = &specs.LinuxPersonality{Domain: "LINUX64"}
 		}, "linux.personality.domain"},
-		{"idmap mount", func(s *specs.Spec) { s.Mounts[0].Options = []string{"idmap"} }, "idmap"},
+		{"idmap on a proc mount", func(s *specs.Spec) { s.Mounts[0].Options = []string{"idmap"} }, "only supported for bind mounts"},
+		{"idmap without mappings or userns", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Source: "/tmp", Destination: "/mnt", Type: "bind", Options: []string{"rbind", "ridmap"}})
+		}, "linux.namespaces has none"},
+		{"uidMappings without gidMappings", func(s *specs.Spec) {
+			s.Mounts = append(s.Mounts, specs.Mount{Source: "/tmp", Destination: "/mnt", Options: []string{"bind"},
+				UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}})
+		}, "both uidMappings and gidMappings"},
+		{"mount mapping of size 0", func(s *specs.Spec) {
+			m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 0}}
+			s.Mounts = append(s.Mounts, specs.Mount{Source: "/tmp", Destination: "/mnt", Options: []string{"bind"}, UIDMappings: m, GIDMappings: m})
+		}, "size must be above 0"},
 		{"NUL in args", func(s *specs.Spec) { s.Process.Args = []string{"sh\x00x"} }, "process.args[0]"},
 		{"NUL in hostname", func(s *specs.Spec) { s.Hostname = "a\x00b" }, "hostname"},
 		{"long hostname", func(s *specs.Spec) { s.Hostname = strings.Repeat("h", 65) }, "hostname: 65 bytes"},

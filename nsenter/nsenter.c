@@ -9,7 +9,8 @@
  *       │      "clone <flags>"                      │ setns() each, in order, but a user
  *       │      "join <nstype> <path>" ...           │   namespace last: with the host's
  *       │      "timeoffsets" (when there are some)  │   privileges for the others, which it
- *       │                                           │   may not own; then setresuid/gid(0)
+ *       │      "rootless" (husk is not the host's   │   may not own (rootless: first, its
+ *       │       root: see ask_parent)               │   privileges are there); setresuid(0)
  *       │                                           │ unshare(CLONE_NEWUSER) if asked
  *       │◄── {"type":"usermap","pid":N} ────────────│   and wait for the id maps
  *       │  writes /proc/N/{uid,gid}_map             │
@@ -55,6 +56,8 @@
 #define MAX_BOOTSTRAP (1 << 20)
 
 static int sync_fd = -1;
+/* The parent is not the host's root ("rootless" in the bootstrap). */
+static int parent_rootless = 0;
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -177,6 +180,17 @@ static void join_ns(const struct join *j)
 	close(j->fd);
 }
 
+/* Joins a user namespace and becomes its root, as a new user namespace's init becomes: uid 0
+ * of the host maps to nothing there, and files it created would fail with EOVERFLOW. */
+static void join_user_ns(const struct join *j)
+{
+	join_ns(j);
+	if (setresgid(0, 0, 0) < 0)
+		bail("setresgid 0 in the user namespace %s (does it map gid 0?)", j->path);
+	if (setresuid(0, 0, 0) < 0)
+		bail("setresuid 0 in the user namespace %s (does it map uid 0?)", j->path);
+}
+
 /*
  * Joins the namespaces, all opened first: a path may not resolve any more once the mount
  * namespace is joined. A user namespace comes last. Before it, this process has the host's
@@ -191,26 +205,29 @@ static void join_namespaces(struct join *joins, int n)
 			bail("open %s namespace %s", nstype_name(joins[i].type), joins[i].path);
 	}
 	int user = -1;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++)
 		if (joins[i].type == CLONE_NEWUSER)
 			user = i;
-		else
+	/* Rootless (husk run by an unprivileged user), its privileges over the container's
+	 * namespaces come from their user namespace only: that one is joined first. */
+	int user_first = user >= 0 && parent_rootless;
+	if (user_first)
+		join_user_ns(&joins[user]);
+	for (int i = 0; i < n; i++)
+		if (i != user)
 			join_ns(&joins[i]);
-	}
-	if (user < 0)
-		return;
-	join_ns(&joins[user]);
-	/* Its root, as a new user namespace's init becomes: uid 0 of the host maps to nothing
-	 * there, and files it created would fail with EOVERFLOW. */
-	if (setresgid(0, 0, 0) < 0)
-		bail("setresgid 0 in the user namespace %s (does it map gid 0?)", joins[user].path);
-	if (setresuid(0, 0, 0) < 0)
-		bail("setresuid 0 in the user namespace %s (does it map uid 0?)", joins[user].path);
+	if (user >= 0 && !user_first)
+		join_user_ns(&joins[user]);
 }
 
-/* Asks the parent to do something to this process from outside and waits until it has. */
+/* Asks the parent to do something to this process from outside and waits until it has.
+ * An unprivileged parent (rootless) can open this process's /proc files only while it is
+ * dumpable (or newuidmap, which checks the owner of /proc/<pid>): dumpable for the moment,
+ * and only to the same user, who owns the parent anyway. */
 static void ask_parent(const char *type)
 {
+	if (parent_rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		bail("prctl(PR_SET_DUMPABLE, 1)");
 	char msg[64];
 	snprintf(msg, sizeof(msg), "{\"type\":\"%s\",\"pid\":%d}", type, getpid());
 	send_msg(msg);
@@ -218,6 +235,8 @@ static void ask_parent(const char *type)
 	if (ack == NULL)
 		bail("wait for the parent (%s)", type);
 	free(ack);
+	if (parent_rootless && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail("prctl(PR_SET_DUMPABLE, 0)");
 }
 
 void husk_nsenter(void)
@@ -261,6 +280,8 @@ void husk_nsenter(void)
 				forks = 1;
 		} else if (strcmp(line, "timeoffsets") == 0) {
 			time_offsets = 1;
+		} else if (strcmp(line, "rootless") == 0) {
+			parent_rootless = 1;
 		} else {
 			bail("unknown bootstrap line \"%s\"", line);
 		}

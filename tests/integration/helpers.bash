@@ -95,6 +95,9 @@ requires() {
 		no_selinux)
 			! host_selinux || skip "test is for a host without SELinux (this one has it)"
 			;;
+		systemd)
+			host_systemd || skip "test requires systemd as PID 1 (tests/vm/run.sh with VM_FLAVOUR=systemd)"
+			;;
 		*)
 			fail "requires: unknown feature $f"
 			;;
@@ -112,6 +115,11 @@ host_apparmor() {
 host_selinux() {
 	[ -e /sys/fs/selinux/enforce ] &&
 		[ "$(tr -d '\0\n' </proc/self/attr/current 2>/dev/null)" != kernel ]
+}
+
+# host_systemd succeeds when systemd is PID 1 (sd_booted's test, and the process itself).
+host_systemd() {
+	[ -d /run/systemd/system ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]
 }
 
 # fail prints a message and fails the test.
@@ -404,12 +412,17 @@ container_pid() {
 
 # wait_for_file waits until file $1 exists and is not empty (up to ~10s).
 wait_for_file() {
+	wait_for_test -s "$1"
+}
+
+# wait_for_test OP PATH waits until `test OP PATH` holds (up to ~10s), e.g. -S for a socket.
+wait_for_test() {
 	local _
 	for _ in $(seq 200); do
-		[ -s "$1" ] && return 0
+		[ "$1" "$2" ] && return 0
 		sleep 0.05
 	done
-	fail "timed out waiting for $1"
+	fail "timed out waiting for $2 ($1)"
 }
 
 # wait_gone waits until host process $1 no longer exists (up to ~10s).
