@@ -54,12 +54,10 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 		}
 	}
 	t.phase("mounts")
+	// A bind-mounted /dev is somebody else's directory (often the host's own /dev): nothing is
+	// created, replaced or chowned in it, as runc does; its nodes are the devices.
 	if !devIsBindMounted(spec.Mounts) {
 		if err := m.setupDev(spec.Linux.Devices); err != nil {
-			return err
-		}
-	} else if len(spec.Linux.Devices) > 0 {
-		if err := m.createDevices(spec.Linux.Devices); err != nil {
 			return err
 		}
 	}
