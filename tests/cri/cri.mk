@@ -4,7 +4,7 @@
 #   CRI_DEPS := husk test-deps     # optional: what to make first
 #   include tests/cri/cri.mk
 #
-# `make cri` runs tests/cri/run.sh against $(HUSK) (default ./husk); about 3.5 minutes, plus
+# `make cri` runs tests/cri/run.sh against $(HUSK) (default ./husk); about 2 minutes, plus
 # 2 minutes the first time (critest and crictl are built from the Go module proxy into
 # ~/.cache/husk-cri). Needs root and Debian's package archive the first time (containerd,
 # docker-registry, containernetworking-plugins). CRI_FOCUS limits critest to matching specs.

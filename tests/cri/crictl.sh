@@ -117,7 +117,7 @@ expect_eq "$H: streaming exec read its stdin" "got streamed-in" "$OUT"
 check "$H: crictl exec -it gets a terminal" \
 	script -qec "timeout 60 '$CRICTL' exec -it '$CTR' sh -c 'tty; test -t 0 && test -t 1 && echo IS-A-TTY'" /dev/null
 expect_match "$H: exec -t: stdin and stdout are a terminal" 'IS-A-TTY$' "$(tr -d '\r\0' <<<"$OUT")"
-expect_match "$H: exec -t: the terminal is a /dev/pts device" '^/dev/pts/[0-9]+$' "$(tr -d '\r\0' <<<"$OUT")"
+expect_match "$H: exec -t: the terminal is a /dev/pts device" '/dev/pts/[0-9]+$' "$(tr -d '\r\0' <<<"$OUT")"
 expect_called "$H: the shim ran $H exec for the container" "exec .*$CTR\$"
 
 # --- logs, update, stats ------------------------------------------------------------------

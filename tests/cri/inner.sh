@@ -117,7 +117,6 @@ runtime_toml() {
         Root = "$3"
 EOF
 }
-mkdir -p "$T/rt/husk/root" "$T/rt/runc/root"
 containerd_config "$C" cri
 cat >>"$C/config.toml" <<EOF
 [plugins."io.containerd.grpc.v1.cri"]
