@@ -42,7 +42,7 @@ demo: husk
 	@$(HUSK) --root $(CURDIR)/demo/state run --bundle demo/bundle demo-$$$$
 
 # Each suite prints a closing "N passed, N failed" line; the first failing suite stops the run.
-test: husk test-deps unit integration conformance clients bench-smoke vm-unit vm-test vm-test-selinux vm-conformance vm-systemd-test
+test: husk test-deps unit integration conformance clients cri bench-smoke vm-unit vm-test vm-test-selinux vm-conformance vm-systemd-test
 
 unit: husk
 	$(GO) test -count=1 ./...
@@ -56,6 +56,10 @@ conformance: husk test-deps
 # containerd, podman, docker and buildah from Debian's packages, driving husk.
 clients: husk test-deps
 	HUSK=$(HUSK) tests/clients/run.sh
+
+# Kubernetes: critest and crictl through containerd's CRI, husk against runc (tests/cri).
+CRI_DEPS := husk test-deps
+include tests/cri/cri.mk
 
 # The cgroup tests again on a pure cgroup v2 kernel: Debian's kernel under qemu (tests/vm);
 # the AppArmor tests there too (AppArmor is on in that kernel, off on this machine), and the

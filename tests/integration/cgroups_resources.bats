@@ -473,12 +473,14 @@ open_probe() {
 	assert_nothing_left
 }
 
-@test "cgroupsPath: relative, below the runtime's own cgroup (its parent on v2)" {
-	local name id
+# run_relative_cgroup NAME PIDS: runs a container with the relative cgroupsPath NAME and a
+# pids limit, and checks that its cgroup is NAME below this process's own cgroup in each v1
+# hierarchy (below its parent on v2), with the limit, and gone after delete.
+run_relative_cgroup() {
+	local name=$1 limit=$2 id
 	id=$(new_id)
-	name="husktest-rel-$$-$RANDOM$RANDOM"
 	track_cgroup "$name"
-	update_config ".linux.cgroupsPath = \"$name\" | .linux.resources.pids = {limit: 9}"
+	update_config ".linux.cgroupsPath = \"$name\" | .linux.resources.pids = {limit: $limit}"
 	set_args sleep 1000
 	run -0 husk_bg run -d --bundle "$BUNDLE" "$id"
 	CID=$id
@@ -488,19 +490,28 @@ open_probe() {
 		own=$(own_cgroup_v2_parent)
 		[ "$(sed -n 's/^0:://p' "/proc/$pid/cgroup")" = "${own%/}/$name" ]
 	else
-		# Each v1 controller: this process's own cgroup in it, plus the path.
+		# Each v1 controller: this process's own cgroup in it, plus the path (which may
+		# have colons: read's last variable takes the rest of the line).
 		while IFS=: read -r _ ctrls path; do
 			[ -n "$ctrls" ] || continue
 			own=$(awk -F: -v c="$ctrls" '$2 == c { print $3 }' /proc/self/cgroup)
 			[ "$path" = "${own%/}/$name" ] || fail "$ctrls: $path, want ${own%/}/$name"
 		done <"/proc/$pid/cgroup"
 	fi
-	cg_check pids pids.max 9
-	local dirs
-	dirs=$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$name")
-	[ -n "$dirs" ]
+	cg_check pids pids.max "$limit"
+	[ -n "$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$name")" ]
 	husk delete -f "$id"
 	[ -z "$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$name")" ]
+}
+
+@test "cgroupsPath: relative, below the runtime's own cgroup (its parent on v2)" {
+	run_relative_cgroup "husktest-rel-$$-$RANDOM$RANDOM" 9
+}
+
+@test "cgroupsPath: slice:prefix:name without the systemd driver is one relative directory, as runc" {
+	# containerd's CRI sends this form whenever a pod's cgroup parent ends in ".slice"
+	# (critest's "/test.slice"), also when the runtime runs its cgroupfs driver.
+	run_relative_cgroup "husktest-$$-$RANDOM.slice:cri-containerd:husktest-$RANDOM$RANDOM" 13
 }
 
 @test "cgroupsPath: absolute and nested, under a unique husktest- parent" {
