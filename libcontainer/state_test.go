@@ -99,9 +99,9 @@ func TestListSkipsHalfMadeDirs(t *testing.T) {
 	if err != nil || len(ids) != 1 || ids[0] != "b" {
 		t.Fatalf("List = %v, %v; want [b]", ids, err)
 	}
-	ids, err = List(filepath.Join(root, "missing"))
-	if err != nil || len(ids) != 0 {
-		t.Fatalf("List of a missing root = %v, %v", ids, err)
+	// As in runc: a missing root is an error (a mistyped --root), not an empty list.
+	if ids, err = List(filepath.Join(root, "missing")); err == nil {
+		t.Fatalf("List of a missing root = %v, no error", ids)
 	}
 }
 
