@@ -144,7 +144,7 @@ func runInit(sock *os.File) error {
 	if cfg.Console {
 		// /dev/console only for the container's own init, and only in a /dev husk made.
 		devConsole := !cfg.Exec && !devIsBindMounted(spec.Mounts)
-		if err := setupConsole(consoleFd, spec.Process.ConsoleSize, devConsole); err != nil {
+		if err := setupConsole(consoleFd, spec.Process, devConsole, cfg.Proxied); err != nil {
 			return err
 		}
 	} else if !cfg.Exec {
