@@ -185,8 +185,10 @@ func runInit(sock *os.File) error {
 	if err := unix.CloseRange(uint(3+cfg.KeepFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
 	}
-	// The working directory is checked before seccomp: a profile may forbid getcwd.
-	if err := chdirInRoot(spec.Process.Cwd); err != nil {
+	// The working directory is entered (and checked) before seccomp: a profile may forbid
+	// getcwd.
+	cwdAsUser, err := enterCwd(spec.Process.Cwd)
+	if err != nil {
 		return err
 	}
 	// Without no_new_privs the kernel only lets us load a filter while we hold CAP_SYS_ADMIN,
@@ -204,9 +206,10 @@ func runInit(sock *os.File) error {
 	if err := setupUser(spec.Process, cfg.Env); err != nil {
 		return err
 	}
-	// Again as the user, so that its permissions apply (checked inside the root above).
-	if err := unix.Chdir(spec.Process.Cwd); err != nil {
-		return fmt.Errorf("process.cwd: chdir %s: %w", spec.Process.Cwd, err)
+	if cwdAsUser {
+		if err := chdirInRoot(spec.Process.Cwd); err != nil {
+			return err
+		}
 	}
 	if err := caps.ApplyCaps(); err != nil {
 		return fmt.Errorf("process.capabilities: %w", err)
@@ -222,7 +225,7 @@ func runInit(sock *os.File) error {
 		}
 	}
 	t.phase("process")
-	env := withHome(cfg.Env, spec.Process.User.UID)
+	env := execEnv(cfg.Env, func() string { return homeOf(spec.Process.User.UID) })
 	path, err := lookPath(spec.Process.Args[0], env)
 	if err != nil {
 		return err
@@ -327,6 +330,18 @@ func joinSessionKeyring(id string) error {
 		return fmt.Errorf("join session keyring: %w", err)
 	}
 	return nil
+}
+
+// enterCwd changes to process.cwd while the init still has its privileges, as runc does: a
+// process may start in a directory its user could not enter (/root, 0700, for uid 1000).
+// When even the init is refused (a directory of the container's user that root of a user
+// namespace may not search) it says so, and the caller tries again as the user.
+func enterCwd(cwd string) (asUser bool, err error) {
+	err = chdirInRoot(cwd)
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		return true, nil
+	}
+	return false, err
 }
 
 // chdirInRoot changes to the working directory and checks that it is inside the container's

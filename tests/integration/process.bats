@@ -42,6 +42,21 @@ status_field() {
 	[ "$output" = /custom ]
 }
 
+@test "an empty HOME is replaced from /etc/passwd; a name given twice keeps its last value, once" {
+	update_config '.process.user = {uid: 1000, gid: 1000} |
+		.process.env = ["PATH=/bin:/usr/bin", "HOME=", "A=1", "B=x", "A=2"]'
+	# env itself, not a shell: a shell would tidy its environment up.
+	set_args /usr/bin/env
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	[ "$(printf '%s\n' "${lines[@]}" | grep -Ec '^A=')" = 1 ] || fail "A given more than once: $output"
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^HOME=')" = 1 ] || fail "HOME more than once: $output"
+	[ "$(printf '%s\n' "${lines[@]}" | grep -E '^(A|HOME)=' | sort | tr '\n' ' ')" = "A=2 HOME=/tmp " ]
+	# HOME given, then emptied: the last (empty) value wins and is replaced.
+	update_config '.process.env = ["PATH=/bin:/usr/bin", "HOME=/custom", "HOME="]'
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	[ "$(printf '%s\n' "${lines[@]}" | grep '^HOME=' | tr '\n' ' ')" = "HOME=/tmp " ]
+}
+
 @test "cwd" {
 	update_config '.process.cwd = "/etc"'
 	set_args pwd
@@ -55,6 +70,57 @@ status_field() {
 	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
 	[ "$output" = /new/work/dir ]
 	[ -d "$BUNDLE/rootfs/new/work/dir" ]
+}
+
+@test "a cwd the user cannot enter is entered with the runtime's privileges (run and exec)" {
+	# runc changes directory before it switches to the process's user: uid
+	# 1000 starts in /root (0700, root's), and cannot list it.
+	chmod 700 "$BUNDLE/rootfs/root"
+	update_config '.process.cwd = "/root" | .process.user = {uid: 1000, gid: 1000}'
+	set_args sh -c 'pwd; ls . >/dev/null 2>&1 || echo cannot-list'
+	# (The last lines: runc may warn first.)
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	[ "${lines[-2]}" = /root ]
+	[ "${lines[-1]}" = cannot-list ]
+
+	# exec's default cwd is the container's process.cwd; also with --cwd.
+	update_config '.process.user = {uid: 0, gid: 0}'
+	start_sleeper
+	run -0 husk exec -u 1000:1000 "$CID" pwd
+	[ "${lines[-1]}" = /root ]
+	run -0 husk exec -u 1000:1000 --cwd /root "$CID" pwd
+	[ "${lines[-1]}" = /root ]
+	# A cwd that does not exist still fails.
+	run ! husk exec -u 1000:1000 --cwd /no/such/dir "$CID" pwd
+	[[ "$output" == *"/no/such/dir"* ]]
+}
+
+@test "a program without the execute bit for the user runs with CAP_DAC_OVERRIDE; one without any does not" {
+	# 0700 root's: uid 1000 may execute it only through CAP_DAC_OVERRIDE.
+	# (A copy of busybox named after the applet it should run.)
+	mkdir -p "$BUNDLE/rootfs/opt/700" "$BUNDLE/rootfs/opt/600"
+	cp "$BUNDLE/rootfs/bin/busybox" "$BUNDLE/rootfs/opt/700/echo"
+	cp "$BUNDLE/rootfs/bin/busybox" "$BUNDLE/rootfs/opt/600/echo"
+	chmod 700 "$BUNDLE/rootfs/opt/700/echo"
+	chmod 600 "$BUNDLE/rootfs/opt/600/echo"
+	update_config '.process.user = {uid: 1000, gid: 1000} |
+		.process.capabilities.bounding += ["CAP_DAC_OVERRIDE"] |
+		.process.capabilities.effective += ["CAP_DAC_OVERRIDE"] |
+		.process.capabilities.permitted += ["CAP_DAC_OVERRIDE"]'
+	set_args /opt/700/echo ran
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	[ "${lines[-1]}" = ran ]
+	# No execute bit for anyone: execve would fail, so create does, naming it.
+	set_args /opt/600/echo ran
+	run ! husk run --bundle "$BUNDLE" "$(new_id)"
+	[[ "$output" == *"/opt/600/echo"* && "$output" == *"ermission denied"* ]]
+	[[ "$output" != *ran ]]
+	# Without the capability the 0700 file is refused the same way.
+	update_config '.process.capabilities.effective -= ["CAP_DAC_OVERRIDE"]'
+	set_args /opt/700/echo ran
+	run ! husk run --bundle "$BUNDLE" "$(new_id)"
+	[[ "$output" == *"/opt/700/echo"* && "$output" == *"ermission denied"* ]]
+	assert_nothing_left
 }
 
 @test "uid, gid and additionalGids" {
