@@ -127,19 +127,9 @@ func runInit(sock *os.File) error {
 	// An exec joins a container whose root, hostname and sysctls are already set up: its
 	// mount namespace put it at the container's root.
 	if !cfg.Exec {
-		if err := setupRootfs(&cfg, sock, t); err != nil {
+		if err := setupContainer(&cfg, sock, t); err != nil {
 			return err
 		}
-		if err := setupUTS(spec); err != nil {
-			return err
-		}
-		if err := writeSysctls(spec.Linux.Sysctl); err != nil {
-			return err
-		}
-		if err := finishRootfs(spec, cfg.LSM.MountLabel); err != nil {
-			return err
-		}
-		t.phase("finish rootfs")
 	}
 	if cfg.Console {
 		// /dev/console only for the container's own init, and only in a /dev husk made.
@@ -271,6 +261,32 @@ func runInit(sock *os.File) error {
 	if err := unix.Exec(path, spec.Process.Args, env); err != nil {
 		return reportLate(fmt.Errorf("exec %s: %w", spec.Process.Args[0], err))
 	}
+	return nil
+}
+
+// setupContainer makes what the container's own init makes once for every process that will
+// join it: the root filesystem, host and domain name, loopback, sysctls, then the read-only
+// and masked paths.
+func setupContainer(cfg *initConfig, sock *os.File, t *initTimer) error {
+	spec := cfg.Spec
+	if err := setupRootfs(cfg, sock, t); err != nil {
+		return err
+	}
+	if err := setupUTS(spec); err != nil {
+		return err
+	}
+	if hasNewNamespace(spec.Linux.Namespaces, specs.NetworkNamespace) {
+		if err := bringUpLoopback(); err != nil {
+			return err
+		}
+	}
+	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
+		return err
+	}
+	if err := finishRootfs(spec, cfg.LSM.MountLabel); err != nil {
+		return err
+	}
+	t.phase("finish rootfs")
 	return nil
 }
 

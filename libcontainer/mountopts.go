@@ -88,6 +88,9 @@ func parseMountOptions(options []string) (mountOpts, error) {
 	var o mountOpts
 	var data []string
 	for _, opt := range options {
+		if opt == "" {
+			continue // as runc: buildah sends one for `run -v SRC:DST` with a non-root user
+		}
 		if f, ok := mountFlagOpts[opt]; ok {
 			if f.clear {
 				o.Flags &^= f.flag
@@ -125,8 +128,6 @@ func parseMountOptions(options []string) (mountOpts, error) {
 			continue
 		case "idmap", "ridmap":
 			return o, fmt.Errorf("option %q: id-mapped mounts are not supported by husk yet", opt)
-		case "":
-			return o, fmt.Errorf("empty option")
 		}
 		if strings.Contains(opt, ",") {
 			return o, fmt.Errorf("option %q contains a comma; give each option separately", opt)
