@@ -759,11 +759,12 @@ func (p *parent) initDied(readErr error) error {
 	return errors.New("container init exited before it was ready")
 }
 
-// setInitialAffinity applies process.execCPUAffinity.initial: the CPUs the new process runs
-// on before it enters the container's cgroup.
+// setInitialAffinity applies process.execCPUAffinity.initial to an exec: the CPUs the new
+// process runs on before it enters the container's cgroup. The runtime-spec makes the
+// setting not applicable to the container's init, and runc ignores it there.
 func (p *parent) setInitialAffinity() error {
 	a := p.spec.Process.ExecCPUAffinity
-	if a == nil || a.Initial == "" {
+	if !p.exec || a == nil || a.Initial == "" {
 		return nil
 	}
 	set, err := parseCPUList(a.Initial)

@@ -220,8 +220,12 @@ func runInit(sock *os.File) error {
 	if err != nil {
 		return err
 	}
-	if err := applyExecAffinity(spec.Process.ExecCPUAffinity); err != nil {
-		return err
+	affinity := execCPUAffinity(&cfg)
+	// In its cgroup by now, unless an exec into a paused container joins it late.
+	if !cfg.WaitResume {
+		if err := setExecAffinity(affinity); err != nil {
+			return err
+		}
 	}
 	if err := writeJSON(sock, syncMsg{Type: msgReady, Msg: t.b.String()}); err != nil {
 		return fmt.Errorf("report ready to parent: %w", err)
@@ -229,6 +233,9 @@ func runInit(sock *os.File) error {
 	if cfg.WaitResume {
 		if m, err := readMsg(sock); err != nil || m.Type != msgResume {
 			return fmt.Errorf("wait for parent to join the cgroup: %v %v", m.Type, err)
+		}
+		if err := setExecAffinity(affinity); err != nil {
+			return err
 		}
 	}
 	if cfg.Exec {
@@ -288,6 +295,15 @@ func setupContainer(cfg *initConfig, sock *os.File, t *initTimer) error {
 	}
 	t.phase("finish rootfs")
 	return nil
+}
+
+// execCPUAffinity is process.execCPUAffinity for an exec, nil for the container's init: the
+// runtime-spec makes it not applicable there (runc ignores it too).
+func execCPUAffinity(cfg *initConfig) *specs.CPUAffinity {
+	if !cfg.Exec {
+		return nil
+	}
+	return cfg.Spec.Process.ExecCPUAffinity
 }
 
 // reportLate prints errors that happen after the parent has gone (after `start`): the only

@@ -214,7 +214,19 @@ func checkExecutable(p string) error {
 	return nil
 }
 
-func applyExecAffinity(a *specs.CPUAffinity) error {
+// setExecAffinity gives the thread that execs the workload the CPUs of the container's
+// cpuset, or every CPU when it has none, rather than those of whoever started husk (`taskset
+// -c 0 husk run` would otherwise pin the container to CPU 0), as runc does; then an exec's
+// execCPUAffinity.final, if any. It must run once the init is in the container's
+// cgroup: the kernel narrows the full mask to the cpuset there.
+func setExecAffinity(a *specs.CPUAffinity) error {
+	var all unix.CPUSet
+	for i := range all {
+		all[i] = 1<<64 - 1
+	}
+	if err := unix.SchedSetaffinity(0, &all); err != nil {
+		return fmt.Errorf("reset CPU affinity to the container's cpuset: sched_setaffinity: %w", err)
+	}
 	if a == nil || a.Final == "" {
 		return nil
 	}

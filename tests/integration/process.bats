@@ -265,8 +265,53 @@ status_field() {
 	[[ "$output" == idle* ]]
 }
 
-@test "execCPUAffinity" {
+@test "execCPUAffinity applies to exec'd processes, not to the init" {
+	# runtime-spec: "not applicable to the container's init process"; runc
+	# ignores it there too. config.json's is the default of every exec.
+	local all
+	all=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/self/status)
+	[ "$all" != 0 ] || skip "needs more than CPU 0 (has $all)"
 	update_config '.process.execCPUAffinity = {initial: "0", final: "0"}'
-	run -0 run_sh 'grep ^Cpus_allowed_list: /proc/self/status'
-	[ "$(echo "$output" | cut -f2)" = 0 ]
+	start_sleeper
+	[ "$(grep Cpus_allowed_list: "/proc/$(container_pid "$CID")/status" | cut -f2)" = "$all" ]
+	run -0 husk exec "$CID" grep ^Cpus_allowed_list: /proc/self/status
+	[ "$(echo "${lines[-1]}" | cut -f2)" = 0 ]
+}
+
+@test "CPU affinity: the container gets its cpuset's CPUs, not the caller's (run, exec)" {
+	# What this test itself may run on: every CPU a container without a
+	# cpuset should get (runc's test compares with the same).
+	local all
+	all=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/self/status)
+	[[ "$all" == 0-* || "$all" == 0,1* ]] || skip "needs CPUs 0 and 1 (has $all)"
+	# husk run under taskset -c 0: without a cpuset the container has every CPU.
+	set_args grep Cpus_allowed_list: /proc/self/status
+	# shellcheck disable=SC2086
+	run -0 taskset -c 0 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" run --bundle "$BUNDLE" "$(new_id)"
+	[ "$(echo "${lines[-1]}" | cut -f2)" = "$all" ] || fail "no cpuset: ${lines[-1]}, want $all"
+	# With a cpuset of CPU 1 only (no overlap with the caller's CPU 0): CPU 1.
+	update_config '.linux.resources.cpu = {cpus: "1", mems: "0"}'
+	# shellcheck disable=SC2086
+	run -0 taskset -c 0 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" run --bundle "$BUNDLE" "$(new_id)"
+	[ "$(echo "${lines[-1]}" | cut -f2)" = 1 ] || fail "cpuset 1: ${lines[-1]}"
+	# exec under taskset -c 0 into a container without a cpuset: every CPU.
+	update_config 'del(.linux.resources.cpu)'
+	set_args sleep 1000
+	CID=$(new_id)
+	# shellcheck disable=SC2086
+	taskset -c 0 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" run -d --bundle "$BUNDLE" "$CID" </dev/null >"$TESTDIR/$CID.log" 2>&1
+	wait_for_status "$CID" running
+	[ "$(grep Cpus_allowed_list: "/proc/$(container_pid "$CID")/status" | cut -f2)" = "$all" ]
+	# shellcheck disable=SC2086
+	run -0 taskset -c 0 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" exec "$CID" grep Cpus_allowed_list: /proc/self/status
+	[ "$(echo "${lines[-1]}" | cut -f2)" = "$all" ] || fail "exec: ${lines[-1]}, want $all"
+	# execCPUAffinity.final still applies on top.
+	cat >"$TESTDIR/proc.json" <<-EOF
+		{"args": ["grep", "Cpus_allowed_list:", "/proc/self/status"], "cwd": "/",
+		 "env": ["PATH=/bin:/usr/bin"], "user": {"uid": 0, "gid": 0},
+		 "execCPUAffinity": {"initial": "0", "final": "1"}}
+	EOF
+	# shellcheck disable=SC2086
+	run -0 taskset -c 0 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" exec -p "$TESTDIR/proc.json" "$CID"
+	[ "$(echo "${lines[-1]}" | cut -f2)" = 1 ] || fail "final 1: ${lines[-1]}"
 }
