@@ -256,7 +256,8 @@ func runInit(sock *os.File) error {
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
 		st := OCIState{OCIVersion: specs.Version, ID: cfg.ID, Pid: cfg.InitPid, Status: Created,
 			Bundle: cfg.Bundle, Annotations: spec.Annotations}
-		if err := runHooks("startContainer", spec.Hooks.StartContainer, st); err != nil {
+		// A hook without env of its own gets the workload's, as in runc.
+		if err := runHooksAt("startContainer", spec.Hooks.StartContainer, st, hookPlace{env: env}); err != nil {
 			return reportLate(err)
 		}
 	}
