@@ -157,6 +157,9 @@ func runInit(sock *os.File) error {
 	if err := applyPersonality(spec.Linux.Personality); err != nil {
 		return err
 	}
+	if err := applyMemoryPolicy(spec.Linux.MemoryPolicy); err != nil {
+		return err
+	}
 	// The workload's AppArmor profile and SELinux label. Both take effect at execve, so they
 	// confine nothing the init still does; written late, but with the init's privileges and
 	// before no_new_privs and every seccomp filter (runc writes them before seccomp too): a
