@@ -117,6 +117,9 @@ func runInit(sock *os.File) error {
 			return fmt.Errorf("unshare cgroup namespace: %w", err)
 		}
 	}
+	if err := resetCPUAffinity(); err != nil {
+		return err
+	}
 	t.phase("cgroup")
 	spec := cfg.Spec
 	caps := cfg.Caps
@@ -226,7 +229,7 @@ func runInit(sock *os.File) error {
 	affinity := execCPUAffinity(&cfg)
 	// In its cgroup by now, unless an exec into a paused container joins it late.
 	if !cfg.WaitResume {
-		if err := setExecAffinity(affinity); err != nil {
+		if err := applyExecAffinity(affinity); err != nil {
 			return err
 		}
 	}
@@ -237,7 +240,7 @@ func runInit(sock *os.File) error {
 		if m, err := readMsg(sock); err != nil || m.Type != msgResume {
 			return fmt.Errorf("wait for parent to join the cgroup: %v %v", m.Type, err)
 		}
-		if err := setExecAffinity(affinity); err != nil {
+		if err := applyExecAffinity(affinity); err != nil {
 			return err
 		}
 	}

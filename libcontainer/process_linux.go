@@ -214,12 +214,13 @@ func checkExecutable(p string) error {
 	return nil
 }
 
-// setExecAffinity gives the thread that execs the workload the CPUs of the container's
-// cpuset, or every CPU when it has none, rather than those of whoever started husk (`taskset
-// -c 0 husk run` would otherwise pin the container to CPU 0), as runc does; then an exec's
-// execCPUAffinity.final, if any. It must run once the init is in the container's
-// cgroup: the kernel narrows the full mask to the cpuset there.
-func setExecAffinity(a *specs.CPUAffinity) error {
+// resetCPUAffinity gives the thread that execs the workload every CPU, which the kernel
+// narrows to the container's cpuset, rather than the CPUs of whoever started husk (`taskset
+// -c 0 husk run` would otherwise pin the container to CPU 0), as runc does. The kernel keeps
+// this as the thread's own request, and narrows it again when the thread joins a cpuset
+// later (an exec into a paused container). Early, before seccomp: a profile may not allow
+// sched_setaffinity.
+func resetCPUAffinity() error {
 	var all unix.CPUSet
 	for i := range all {
 		all[i] = 1<<64 - 1
@@ -227,6 +228,12 @@ func setExecAffinity(a *specs.CPUAffinity) error {
 	if err := unix.SchedSetaffinity(0, &all); err != nil {
 		return fmt.Errorf("reset CPU affinity to the container's cpuset: sched_setaffinity: %w", err)
 	}
+	return nil
+}
+
+// applyExecAffinity applies an exec's execCPUAffinity.final, once it is in the container's
+// cgroup.
+func applyExecAffinity(a *specs.CPUAffinity) error {
 	if a == nil || a.Final == "" {
 		return nil
 	}
