@@ -45,6 +45,10 @@ var featuresCommand = &cli.Command{
 				IntelRdt:        &features.IntelRdt{Enabled: &no},
 				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},
 				NetDevices:      &features.NetDevices{Enabled: &no},
+				MemoryPolicy: &features.MemoryPolicy{
+					Modes: libcontainer.MemoryPolicyModes(),
+					Flags: libcontainer.MemoryPolicyFlags(),
+				},
 			},
 			Annotations: map[string]string{
 				"io.github.husk-runtime.husk.version":    version,

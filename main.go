@@ -44,7 +44,7 @@ func main() {
 	// explicitly.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	app := newApp()
-	if err := app.Run(os.Args); err != nil {
+	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
 		fail(err)
 	}
 }
@@ -139,12 +139,26 @@ func logAttr(groups []string, a slog.Attr) slog.Attr {
 
 var logToFile bool
 
-// fail reports an error once and exits 1. With --log, containerd reads the error from the log
-// file; the message also goes to stderr for people.
+// exitCodeError makes husk exit with code instead of 1.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// fail reports an error once and exits 1, or the code an exitCodeError carries. With --log,
+// containerd reads the error from the log file; the message also goes to stderr for people.
 func fail(err error) {
 	if logToFile {
 		slog.Error(err.Error())
 	}
 	fmt.Fprintf(os.Stderr, "husk: %v\n", err)
-	os.Exit(1)
+	code := 1
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		code = ec.code
+	}
+	os.Exit(code)
 }

@@ -240,12 +240,11 @@ func (c *Container) ownPidNS() bool {
 
 // List returns the ids of all containers under root, sorted.
 func List(root string) ([]string, error) {
+	// A missing root is an error, as in runc: it is more likely a mistyped --root than a host
+	// without containers.
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("read %s: %w", root, err)
+		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	var ids []string
 	for _, e := range entries {

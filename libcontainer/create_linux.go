@@ -59,7 +59,8 @@ type initConfig struct {
 	NoPivot      bool               `json:"no_pivot,omitempty"`
 	NoNewKeyring bool               `json:"no_new_keyring,omitempty"`
 	Console      bool               `json:"console,omitempty"`
-	KeepFds      int                `json:"keep_fds"` // fds 3..3+KeepFds-1 reach the workload
+	Proxied      bool               `json:"proxied,omitempty"` // the console's master goes to husk's own terminal proxy
+	KeepFds      int                `json:"keep_fds"`          // fds 3..3+KeepFds-1 reach the workload
 	Env          []string           `json:"env"`
 	Hooks        bool               `json:"hooks,omitempty"` // the parent runs prestart/createRuntime hooks
 	Seccomp      *seccomp.Filter    `json:"seccomp,omitempty"`
@@ -635,7 +636,7 @@ func (p *parent) configure() error {
 		ID:   p.c.State.ID, InitPid: p.initPid, SpecJSON: specJSON, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
 		NoPivot: p.noPivot, NoNewKeyring: p.noNewKeyring, Exec: p.exec, WaitResume: p.lateCgroup,
 		JoinCgroup: !p.lateCgroup && p.joinRest != nil, CgroupTasks: p.joinTasks, NewCgroupNS: !p.exec && hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
-		Console: p.consoleSocket != "" || p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,
+		Console: p.consoleSocket != "" || p.consoleConn != nil, Proxied: p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,
 		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter, LSM: p.lsm,
 		Debug:      slog.Default().Enabled(context.Background(), slog.LevelDebug),
 		TestKillAt: initKillAt(p.t.killAt),
@@ -818,11 +819,12 @@ func (p *parent) initDied(readErr error) error {
 	return errors.New("container init exited before it was ready")
 }
 
-// setInitialAffinity applies process.execCPUAffinity.initial: the CPUs the new process runs
-// on before it enters the container's cgroup.
+// setInitialAffinity applies process.execCPUAffinity.initial to an exec: the CPUs the new
+// process runs on before it enters the container's cgroup. The runtime-spec makes the
+// setting not applicable to the container's init, and runc ignores it there.
 func (p *parent) setInitialAffinity() error {
 	a := p.spec.Process.ExecCPUAffinity
-	if a == nil || a.Initial == "" {
+	if !p.exec || a == nil || a.Initial == "" {
 		return nil
 	}
 	set, err := parseCPUList(a.Initial)

@@ -94,6 +94,9 @@ func parseMountOptions(options []string) (mountOpts, error) {
 	var o mountOpts
 	var data []string
 	for _, opt := range options {
+		if opt == "" {
+			continue // as runc: buildah sends one for `run -v SRC:DST` with a non-root user
+		}
 		if f, ok := mountFlagOpts[opt]; ok {
 			if f.clear {
 				o.Flags &^= f.flag
@@ -135,8 +138,6 @@ func parseMountOptions(options []string) (mountOpts, error) {
 			o.IDMap = true
 			o.IDMapRecursive = o.IDMapRecursive || opt == "ridmap"
 			continue
-		case "":
-			return o, fmt.Errorf("empty option")
 		}
 		if strings.Contains(opt, ",") {
 			return o, fmt.Errorf("option %q contains a comma; give each option separately", opt)

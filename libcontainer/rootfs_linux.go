@@ -78,7 +78,8 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 	if spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0 {
 		st := OCIState{OCIVersion: specs.Version, ID: cfg.ID, Pid: cfg.InitPid, Status: Creating,
 			Bundle: cfg.Bundle, Rootfs: rootfs, Annotations: spec.Annotations}
-		if err := runHooks("createContainer", spec.Hooks.CreateContainer, st); err != nil {
+		// In the rootfs, as in runc: a relative path in a hook's args resolves there.
+		if err := runHooksAt("createContainer", spec.Hooks.CreateContainer, st, hookPlace{dir: rootfs}); err != nil {
 			return err
 		}
 	}

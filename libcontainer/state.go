@@ -157,7 +157,8 @@ func (s *State) Spec() (*specs.Spec, error) {
 }
 
 // execView is the part of a container's spec that an exec uses: the process it starts from,
-// the namespaces it joins, the seccomp filter and personality it gets, and the annotations a
+// the namespaces it joins, the seccomp filter, personality and memory policy it gets, and the
+// annotations a
 // seccomp agent is told. Decoding only this, and not specs.Spec with its resources, mounts,
 // hooks and other platforms, is most of what keeps a fresh `husk exec` from paying encoding/json's
 // per-type set-up for the whole spec (see Config).
@@ -165,9 +166,10 @@ type execView struct {
 	Process     *specs.Process    `json:"process"`
 	Annotations map[string]string `json:"annotations"`
 	Linux       *struct {
-		Namespaces  []specs.LinuxNamespace  `json:"namespaces"`
-		Seccomp     *specs.LinuxSeccomp     `json:"seccomp"`
-		Personality *specs.LinuxPersonality `json:"personality"`
+		Namespaces   []specs.LinuxNamespace   `json:"namespaces"`
+		Seccomp      *specs.LinuxSeccomp      `json:"seccomp"`
+		Personality  *specs.LinuxPersonality  `json:"personality"`
+		MemoryPolicy *specs.LinuxMemoryPolicy `json:"memoryPolicy"`
 	} `json:"linux"`
 }
 
@@ -188,7 +190,8 @@ func (s *State) ExecSpec() (*specs.Spec, error) {
 		return nil, fmt.Errorf("the saved config of container %s has no linux or process section", s.ID)
 	}
 	s.execSpec = &specs.Spec{Process: v.Process, Annotations: v.Annotations, Linux: &specs.Linux{
-		Namespaces: v.Linux.Namespaces, Seccomp: v.Linux.Seccomp, Personality: v.Linux.Personality}}
+		Namespaces: v.Linux.Namespaces, Seccomp: v.Linux.Seccomp, Personality: v.Linux.Personality,
+		MemoryPolicy: v.Linux.MemoryPolicy}}
 	return s.execSpec, nil
 }
 

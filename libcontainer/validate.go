@@ -141,7 +141,9 @@ func Validate(s *specs.Spec) error {
 		return err
 	}
 	if s.Linux.MemoryPolicy != nil {
-		return errors.New("linux.memoryPolicy: not supported by husk yet")
+		if _, err := parseMemoryPolicy(s.Linux.MemoryPolicy); err != nil {
+			return err
+		}
 	}
 	if len(s.Linux.NetDevices) > 0 {
 		return errors.New("linux.netDevices: not supported by husk yet")

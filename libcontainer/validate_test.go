@@ -146,6 +146,34 @@ func TestValidateRejects(t *testing.T) {
 			m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 0}}
 			s.Mounts = append(s.Mounts, specs.Mount{Source: "/tmp", Destination: "/mnt", Options: []string{"bind"}, UIDMappings: m, GIDMappings: m})
 		}, "size must be above 0"},
+		{"empty memory policy", func(s *specs.Spec) { s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{} }, `invalid memory policy mode ""`},
+		{"memory policy mode", func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: "INTERLEAVE", Nodes: "0"}
+		}, `linux.memoryPolicy.mode: invalid memory policy mode "INTERLEAVE"`},
+		{"memory policy flag", func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolPreferred, Nodes: "0", Flags: []specs.MemoryPolicyFlagType{specs.MpolFRelativeNodes, "badflag"}}
+		}, `linux.memoryPolicy.flags: invalid memory policy flag "badflag"`},
+		{"memory policy node too large", func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0-9876543210"}
+		}, "invalid memory policy nodes"},
+		{"memory policy node 1024", func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "1024"}
+		}, "invalid memory policy nodes"},
+		{"memory policy reversed range", func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "1-0"}
+		}, "invalid memory policy nodes"},
+		{"memory policy no node in list", func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: ","}
+		}, "invalid memory policy nodes"},
+		{"memory policy default with nodes", func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolDefault, Nodes: "0-7"}
+		}, "mode requires 0 nodes but got 8"},
+		{"memory policy local with a node", func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolLocal, Nodes: "0"}
+		}, "mode requires 0 nodes but got 1"},
+		{"memory policy bind without nodes", func(s *specs.Spec) {
+			s.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind}
+		}, "requires at least one node"},
 		{"NUL in args", func(s *specs.Spec) { s.Process.Args = []string{"sh\x00x"} }, "process.args[0]"},
 		{"NUL in hostname", func(s *specs.Spec) { s.Hostname = "a\x00b" }, "hostname"},
 		{"long hostname", func(s *specs.Spec) { s.Hostname = strings.Repeat("h", 65) }, "hostname: 65 bytes"},
@@ -267,5 +295,33 @@ func TestParseSpecReportsTypeErrors(t *testing.T) {
 	good, _ := json.Marshal(DefaultSpec())
 	if _, err := ParseSpec(good); err != nil {
 		t.Fatalf("default spec does not parse: %v", err)
+	}
+}
+
+// The memory policies runc accepts: nodes with spaces and empty items, repeated flags,
+// MPOL_PREFERRED without nodes (local allocation), MPOL_DEFAULT with an empty list.
+func TestMemoryPolicyAccepted(t *testing.T) {
+	for _, tc := range []struct {
+		mp    specs.LinuxMemoryPolicy
+		mode  uint
+		count int
+	}{
+		{specs.LinuxMemoryPolicy{Mode: specs.MpolInterleave, Nodes: "0"}, 3, 1},
+		{specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: " 0,,2-3 ", Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes, specs.MpolFStaticNodes}}, 2 | 1<<15, 3},
+		{specs.LinuxMemoryPolicy{Mode: specs.MpolPreferred, Flags: []specs.MemoryPolicyFlagType{specs.MpolFRelativeNodes}}, 1 | 1<<14, 0},
+		{specs.LinuxMemoryPolicy{Mode: specs.MpolDefault, Nodes: ""}, 0, 0},
+		{specs.LinuxMemoryPolicy{Mode: specs.MpolWeightedInterleave, Nodes: "1023"}, 6, 1},
+		{specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0-1,1", Flags: []specs.MemoryPolicyFlagType{specs.MpolFNumaBalancing}}, 2 | 1<<13, 2},
+	} {
+		s := DefaultSpec()
+		s.Linux.MemoryPolicy = &tc.mp
+		if err := Validate(s); err != nil {
+			t.Errorf("%+v: %v", tc.mp, err)
+			continue
+		}
+		p, _ := parseMemoryPolicy(&tc.mp)
+		if p.mode != tc.mode || p.count != tc.count {
+			t.Errorf("%+v: mode %#x with %d nodes, want %#x with %d", tc.mp, p.mode, p.count, tc.mode, tc.count)
+		}
 	}
 }

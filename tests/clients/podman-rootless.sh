@@ -29,7 +29,7 @@ P=$T/podman
 X=$T/xdg
 IMG=localhost/$TAG:latest
 # podman refuses a runroot longer than 50 characters: $T/rr, not under $P.
-mkdir -p "$P/tmp" "$X" "$T/share" "$T/rr"
+mkdir -p "$P/tmp" "$P/data" "$P/config" "$X" "$T/share" "$T/rr"
 chmod 700 "$X"
 chmod 777 "$T/share"
 # The wrapper logs what the engine passed; the user writes those files.
@@ -63,6 +63,7 @@ chown "$RL_USER:" "$P/containers.conf" "$P/storage.conf"
 PM_OPTS=(--root "$P/root" --runroot "$T/rr" --runtime "$HUSKW" --cgroup-manager=cgroupfs --events-backend=file)
 PM_ENV=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME="$HOME_DIR"
 	USER="$RL_USER" LOGNAME="$RL_USER" XDG_RUNTIME_DIR="$X" CONTAINERS_CONF="$P/containers.conf"
+	XDG_DATA_HOME="$P/data" XDG_CONFIG_HOME="$P/config"
 	CONTAINERS_STORAGE_CONF="$P/storage.conf")
 pm() {
 	timeout "$CLIENTS_TIMEOUT" setpriv --reuid="$RL_USER" --regid="$RL_USER" --init-groups -- \

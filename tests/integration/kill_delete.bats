@@ -42,6 +42,19 @@ start_trapper() {
 	wait_gone "$pid"
 }
 
+@test "kill ID 0 checks that the container runs and sends nothing" {
+	start_sleeper sh -c 'trap "echo got-signal" TERM INT HUP; echo ready; while :; do sleep 0.1; done'
+	wait_for_file "$TESTDIR/$CID.log"
+	run -0 husk kill "$CID" 0
+	run -0 husk kill --all "$CID" 0
+	[ "$(container_status "$CID")" = running ]
+	[[ "$(container_log "$CID")" != *got-signal* ]]
+	run -0 husk kill "$CID" KILL
+	wait_for_status "$CID" stopped
+	run -1 husk kill "$CID" 0
+	[[ "$output" == *"container not running"* ]]
+}
+
 @test "kill with a bad signal fails and leaves the container running" {
 	start_sleeper
 	local sig

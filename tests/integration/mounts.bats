@@ -84,6 +84,15 @@ host_submount() {
 	[[ "$l" == *"mode=700"* ]]
 }
 
+@test "an empty string in a mount's options is ignored" {
+	# buildah sends one for `buildah run -v SRC:DST` with a non-root user;
+	# runc ignores it.
+	update_config '.mounts += [{destination: "/mnt", type: "tmpfs", source: "tmpfs",
+		options: ["", "nosuid", "", "size=1m"]}]'
+	run -0 run_sh 'grep " /mnt " /proc/self/mountinfo'
+	[[ "$(grep " /mnt " <<<"$output")" == *" /mnt "*nosuid*" - tmpfs "*size=1024k* ]] || fail "$output"
+}
+
 @test "the default mounts have their types and flags" {
 	run -0 run_sh 'cat /proc/self/mountinfo'
 	local mi=$output
