@@ -116,6 +116,16 @@ unit_prop() {
 	[ ! -d "${lines[0]}" ]
 }
 
+# What rootless runtimes need besides the cgroup: the checkout's runtime can be run by the user,
+# and newuidmap/newgidmap give it its subordinate ids.
+@test "in_user_session: the runtime under test runs, and a user namespace maps the subordinate ids" {
+	run -0 in_user_session "$HUSK" --version
+	# The user's own id as root, the subordinate range (less the one id root took) after it.
+	run -0 in_user_session unshare --user --map-root-user --map-auto sh -c 'cat /proc/self/uid_map /proc/self/gid_map'
+	[ "$(echo "$output" | awk '{ print $1, $2 }' | sort | uniq -c | awk '{ print $1, $2, $3 }')" = "2 0 $VM_UID
+2 1 100000" ]
+}
+
 @test "as_user: the user's process stays in root's cgroup and reaches its manager" {
 	run -0 as_user sh -c 'id -u; cat /proc/self/cgroup; systemctl --user is-system-running'
 	[ "${lines[0]}" = "$VM_UID" ]
@@ -145,16 +155,19 @@ unit_prop() {
 	[ ! -d "/sys/fs/cgroup/system.slice/$unit" ]
 }
 
-# The default cgroupsPath (the id, relative: next to husk's own unit in system.slice).
+# The default cgroupsPath (the id, relative: next to husk's own unit in system.slice). With a
+# cgroup namespace, as the engines run containers on v2, the container's /sys/fs/cgroup is its own
+# cgroup.
 @test "husk (cgroupfs driver) runs a container with a memory limit next to systemd's units" {
-	update_config '.linux.resources.memory = {limit: 33554432}'
+	update_config '.linux.resources.memory = {limit: 33554432} | .linux.namespaces += [{type: "cgroup"}]'
 	start_sleeper
 	local pid
 	pid=$(container_pid "$CID")
 	[ "$(cat "/proc/$pid/cgroup")" = "0::/system.slice/$CID" ]
 	[ "$(cat "/sys/fs/cgroup/system.slice/$CID/memory.max")" = 33554432 ]
-	run -0 husk exec "$CID" cat /sys/fs/cgroup/memory.max
-	[ "$output" = 33554432 ]
+	run -0 husk exec "$CID" cat /proc/self/cgroup /sys/fs/cgroup/memory.max
+	[ "${lines[0]}" = "0::/" ]
+	[ "${lines[1]}" = 33554432 ]
 	husk delete -f "$CID"
 	[ ! -d "/sys/fs/cgroup/system.slice/$CID" ]
 }
