@@ -87,7 +87,7 @@ var runCommand = &cli.Command{
 			tty.finish()
 		}
 		if !c.Bool("keep") {
-			if err := deleteContainer(c.String("root"), id, true); err != nil {
+			if err := libcontainer.Delete(c.String("root"), id, true); err != nil {
 				return err
 			}
 		}

@@ -3,26 +3,28 @@ package libcontainer
 import (
 	"fmt"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/husk-runtime/husk/cgroups"
 	"github.com/husk-runtime/husk/cgroups/systemd"
 )
 
 // newCgroup makes the manager of a new container's cgroup: the cgroupfs driver's, or with
-// --systemd-cgroup a systemd unit, whose name the state keeps so that the commands after
-// create use the same driver. The unit starts when the init joins it (joinCgroup: a scope
-// cannot exist without a process), with the limits spawn set before.
-func (p *parent) newCgroup() (cgroups.Manager, error) {
-	if !p.systemdCgroup {
-		cg, err := cgroups.New(p.spec.Linux.CgroupsPath, p.c.State.ID)
+// --systemd-cgroup a systemd unit, whose name (returned, for the state) makes the commands
+// after create use the same driver. Nothing is made on the host yet: the unit starts when the
+// init joins it (joinCgroup: a scope cannot exist without a process), with the limits spawn
+// set before.
+func newCgroup(spec *specs.Spec, id string, systemdCgroup bool) (cgroups.Manager, string, error) {
+	if !systemdCgroup {
+		cg, err := cgroups.New(spec.Linux.CgroupsPath, id)
 		if err != nil {
-			return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+			return nil, "", fmt.Errorf("linux.cgroupsPath: %w", err)
 		}
-		return cg, nil
+		return cg, "", nil
 	}
-	m, err := systemd.New(p.spec.Linux.CgroupsPath, p.c.State.ID, p.spec.Annotations)
+	m, err := systemd.New(spec.Linux.CgroupsPath, id, spec.Annotations)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	p.c.State.SystemdUnit = m.Unit()
-	return m, nil
+	return m, m.Unit(), nil
 }

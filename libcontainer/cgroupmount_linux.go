@@ -97,12 +97,16 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 		if h == nil {
 			return fmt.Errorf("no cgroup2 hierarchy on the host")
 		}
-		return m.mountHierarchy(sm.Destination, *h, own[""], "", flags, readonly)
+		return m.mountHierarchy(sm, sm.Destination, *h, own[""], "", flags, readonly)
 	}
 
 	dest, err := openInRoot(m.root, sm.Destination, false)
 	if err != nil {
 		return fmt.Errorf("resolve destination: %w", err)
+	}
+	if err := m.checkProcOpened(sm, dest, nil); err != nil {
+		dest.Close()
+		return err
 	}
 	if err := unix.Mount("tmpfs", fdPath(dest), "tmpfs", flags, mountData("tmpfs", "mode=755", m.label)); err != nil {
 		dest.Close()
@@ -116,13 +120,13 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 		name := filepath.Base(h.mountPoint)
 		sub := filepath.Join(sm.Destination, name)
 		if h.fstype == "cgroup2" {
-			if err := m.mountHierarchy(sub, h, own[""], "", flags, readonly); err != nil {
+			if err := m.mountHierarchy(sm, sub, h, own[""], "", flags, readonly); err != nil {
 				return err
 			}
 			continue
 		}
 		ctrls := h.v1Controllers()
-		if err := m.mountHierarchy(sub, h, own[strings.Join(ctrls, ",")], strings.Join(ctrls, ","), flags, readonly); err != nil {
+		if err := m.mountHierarchy(sm, sub, h, own[strings.Join(ctrls, ",")], strings.Join(ctrls, ","), flags, readonly); err != nil {
 			return err
 		}
 		// Combined hierarchies (cpu,cpuacct) get a link per controller, as on the host.
@@ -153,14 +157,17 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 	return nil
 }
 
-// mountHierarchy puts one hierarchy at dest: a new mount inside a cgroup namespace, else a bind
-// of the container's own cgroup directory.
-func (m *mounter) mountHierarchy(dest string, h hostCgroupMount, ownPath, controllers string, flags uintptr, readonly bool) error {
+// mountHierarchy puts one hierarchy at dest (sm's destination or a directory below it): a new
+// mount inside a cgroup namespace, else a bind of the container's own cgroup directory.
+func (m *mounter) mountHierarchy(sm *specs.Mount, dest string, h hostCgroupMount, ownPath, controllers string, flags uintptr, readonly bool) error {
 	d, err := openInRoot(m.root, dest, false)
 	if err != nil {
 		return fmt.Errorf("resolve %s: %w", dest, err)
 	}
 	defer d.Close()
+	if err := m.checkProcOpened(sm, d, nil); err != nil {
+		return err
+	}
 	if readonly {
 		flags |= unix.MS_RDONLY
 	}

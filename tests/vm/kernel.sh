@@ -52,7 +52,7 @@ if [ -s "$cache/package" ] && [ "$cache/package" -nt /var/lib/apt/lists ] &&
 else
 	pkg=$(image_pkg)
 	if [ -z "$pkg" ]; then
-		apt-get update -qq >&2
+		"$here/../../scripts/deps.sh" --update >&2
 		pkg=$(image_pkg)
 	fi
 	[ -n "$pkg" ] || { echo "kernel.sh: linux-image-amd64 depends on no linux-image-6.1.*-amd64" >&2; exit 1; }

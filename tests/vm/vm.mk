@@ -12,7 +12,8 @@
 # (systemd as PID 1, the bats files in husk-vm.service; the first run builds its Debian root file
 # system with debootstrap, ~1.5 min, cached in ~/.cache/husk-vm).
 #   VM_BATS    bats files (names in tests/integration/); default: those below that exist
-#   VM_SYSTEMD_BATS  bats files for the systemd flavour (default: systemd_*.bats but the hybrid one)
+#   VM_SYSTEMD_BATS  bats files for the systemd flavour (default: systemd_*.bats but the
+#              hybrid one, and rootless_cgroups.bats)
 #   VM_SYSTEMD_HYBRID_BATS  for `make vm-systemd-hybrid-test`, the systemd flavour booted with
 #              systemd's hybrid cgroup layout (default systemd_hybrid.bats)
 #   VM_GOPKGS  Go packages for vm-unit (default ./cgroups); VM_GOTESTFLAGS e.g. -test.v
@@ -25,7 +26,8 @@ GO ?= go
 VM_BATS ?= $(notdir $(wildcard $(addprefix $(VM_REPO)/tests/integration/, \
 	cgroups*.bats dev.bats kill_delete.bats namespaces.bats)))
 VM_SELINUX_BATS ?= lsm_selinux.bats
-VM_SYSTEMD_BATS ?= $(filter-out systemd_hybrid.bats,$(notdir $(wildcard $(VM_REPO)/tests/integration/systemd_*.bats)))
+VM_SYSTEMD_BATS ?= $(filter-out systemd_hybrid.bats,$(notdir $(wildcard $(VM_REPO)/tests/integration/systemd_*.bats))) \
+	rootless_cgroups.bats
 VM_SYSTEMD_HYBRID_BATS ?= systemd_hybrid.bats
 VM_GOPKGS ?= ./cgroups
 VM_GOTESTFLAGS ?=

@@ -134,6 +134,11 @@ sources() {
 		awk -v s="$suite" '$2 == s || $2 == s "-updates" || $2 == s "-security"' | sort -u
 }
 SOURCES=$(sources)
+# apt lists only the sources it has indexes of: none before a first `apt-get update`.
+if [ -z "$SOURCES" ]; then
+	apt-get update -qq >&2
+	SOURCES=$(sources)
+fi
 mirror=$(awk -v s="$suite" '$2 == s { print $1; exit }' <<<"$SOURCES")
 [ -n "$mirror" ] || { echo "image.sh: apt has no $suite main source configured (/etc/apt/sources.list*)" >&2; exit 1; }
 export SOURCES
