@@ -138,7 +138,7 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 		return nil, errNoCgroup
 	}
 	if c.State.SystemdUnit != "" {
-		return systemd.Load(c.State.SystemdUnit, c.State.CgroupPaths)
+		return systemd.Load(c.State.SystemdUnit, c.State.CgroupPaths, c.State.SystemdUser)
 	}
 	return cgroups.Load(c.State.CgroupPaths)
 }

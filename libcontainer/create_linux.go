@@ -113,7 +113,7 @@ func Create(opts CreateOpts) (*Container, error) {
 	t.phase("load config")
 
 	// Resolved before anything exists; nothing is made until the state names it.
-	cg, unit, err := newCgroup(spec, opts.ID, opts.SystemdCgroup)
+	cg, unit, err := newCgroup(spec, opts.ID, opts.SystemdCgroup, opts.RootlessCgroups)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,8 @@ func Create(opts CreateOpts) (*Container, error) {
 		return nil, err
 	}
 	c := &Container{Root: opts.Root, Dir: dir, lock: lock, State: &State{
-		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, CgroupPaths: cg.Paths(), SystemdUnit: unit, Created: time.Now().UTC(),
+		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, CgroupPaths: cg.Paths(), SystemdUnit: unit,
+		SystemdUser: unit != "" && opts.RootlessCgroups, Created: time.Now().UTC(),
 		CreatorPid: os.Getpid(),
 	}}
 	fail := func(err error) (*Container, error) {

@@ -21,17 +21,29 @@ const callTimeout = 30 * time.Second
 
 // bus is husk's one connection to systemd for the whole process, made on first use (create,
 // update and delete need it; state, kill, pause and the rest only read and write cgroup
-// files). conn is guarded by mu.
+// files). conn is guarded by mu. user says which instance: the caller's own (rootless, see
+// user.go) or the system's; a process talks to one only (useInstance).
 var bus struct {
 	mu   sync.Mutex
 	conn *sd.Conn
+	user bool
 }
 
-// connect opens the connection. As root it talks to systemd's private socket directly: no
-// dbus-daemon in between (none needs to be installed), no Hello, and systemd sends it every
-// JobRemoved signal without a Subscribe. Otherwise, or when that socket is refused, it goes
-// through the system bus, as runc does.
-func connect() (*sd.Conn, error) {
+// useInstance chooses the systemd instance the connection goes to, before the first call.
+func useInstance(user bool) {
+	bus.mu.Lock()
+	bus.user = user
+	bus.mu.Unlock()
+}
+
+// connect opens the connection: to the user's instance (connectUser), or to the system's. As
+// root it talks to systemd's private socket directly: no dbus-daemon in between (none needs to
+// be installed), no Hello, and systemd sends it every JobRemoved signal without a Subscribe.
+// Otherwise, or when that socket is refused, it goes through the system bus, as runc does.
+func connect(user bool) (*sd.Conn, error) {
+	if user {
+		return connectUser()
+	}
 	// The connection lives as long as this context: godbus closes it when the context ends.
 	ctx := context.Background()
 	if os.Geteuid() == 0 {
@@ -54,7 +66,7 @@ func call(op func(ctx context.Context, c *sd.Conn) error) error {
 	for attempt := 0; ; attempt++ {
 		bus.mu.Lock()
 		if bus.conn == nil {
-			c, err := connect()
+			c, err := connect(bus.user)
 			if err != nil {
 				bus.mu.Unlock()
 				return err

@@ -42,16 +42,24 @@ type Manager struct {
 var _ cgroups.Manager = (*Manager)(nil)
 
 // New is the cgroup of container id, placed by its linux.cgroupsPath ("slice:prefix:name",
-// see parsePlacement). Nothing is made on the host until Apply; the connection to systemd
-// is made meanwhile, in the background.
-func New(cgroupsPath, id string, annotations map[string]string) (*Manager, error) {
+// see parsePlacement), in the system's systemd instance or with user (rootless) in the
+// caller's own (see user.go). Nothing is made on the host until Apply; the connection to the
+// system's instance is made meanwhile, in the background (a user's is asked for its cgroup at
+// once: the unit's goes below it).
+func New(cgroupsPath, id string, annotations map[string]string, user bool) (*Manager, error) {
 	if err := checkSystemd(); err != nil {
 		return nil, err
 	}
-	if os.Geteuid() != 0 {
-		return nil, errors.New("--systemd-cgroup: a user's systemd instance (rootless) is not supported; run as root")
+	v2 := cgroups.DetectMode() == cgroups.Unified
+	slice := defaultSlice
+	if user {
+		if !v2 {
+			// As runc: a user's instance is given cgroups only on a unified hierarchy.
+			return nil, errors.New("--systemd-cgroup, rootless: the user's systemd instance manages cgroups only on cgroup v2, and this host has v1 controllers")
+		}
+		slice = userSlice
 	}
-	place, err := parsePlacement(cgroupsPath, id)
+	place, err := parsePlacement(cgroupsPath, id, slice)
 	if err != nil {
 		return nil, err
 	}
@@ -59,17 +67,26 @@ func New(cgroupsPath, id string, annotations map[string]string) (*Manager, error
 	if err != nil {
 		return nil, err
 	}
+	useInstance(user)
+	if user {
+		root, err := managerCgroup()
+		if err != nil {
+			return nil, err
+		}
+		place.dir = root + place.dir
+	}
 	files, err := cgroups.New(place.dir, id)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup of systemd unit %s: %w", place.unit, err)
 	}
 	prepare()
-	return &Manager{place: place, id: id, extra: extra, files: files, v2: cgroups.DetectMode() == cgroups.Unified}, nil
+	return &Manager{place: place, id: id, extra: extra, files: files, v2: v2}, nil
 }
 
-// Load rebuilds the manager of a container whose unit was started, from the unit's name and
-// the cgroup paths saved with the container. It makes no D-Bus call.
-func Load(unit string, paths map[string]string) (*Manager, error) {
+// Load rebuilds the manager of a container whose unit was started (in the user's instance
+// with user), from the unit's name and the cgroup paths saved with the container. It makes no
+// D-Bus call.
+func Load(unit string, paths map[string]string, user bool) (*Manager, error) {
 	if !strings.HasSuffix(unit, ".scope") && !strings.HasSuffix(unit, ".slice") || checkUnitName(unit) != nil {
 		return nil, fmt.Errorf("load systemd cgroup: saved unit name %q is not a scope or slice name", unit)
 	}
@@ -77,6 +94,7 @@ func Load(unit string, paths map[string]string) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	useInstance(user)
 	return &Manager{place: placement{unit: unit}, files: files, v2: cgroups.DetectMode() == cgroups.Unified, started: true}, nil
 }
 

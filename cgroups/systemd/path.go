@@ -6,7 +6,7 @@ import (
 )
 
 // defaultSlice and defaultPrefix place a container whose config has no cgroupsPath, as runc
-// does with its own name: husk-<id>.scope in system.slice.
+// does with its own name: husk-<id>.scope in system.slice (userSlice in a user's instance).
 const (
 	defaultSlice  = "system.slice"
 	defaultPrefix = "husk"
@@ -26,11 +26,11 @@ type placement struct {
 func (p placement) isSlice() bool { return strings.HasSuffix(p.unit, ".slice") }
 
 // parsePlacement reads linux.cgroupsPath as runc's systemd driver does: "slice:prefix:name"
-// puts the scope prefix-name.scope in slice (system.slice when empty); a name ending in
+// puts the scope prefix-name.scope in slice (defSlice when empty); a name ending in
 // ".slice" makes that slice the container's unit instead (prefix unused); "" means
 // ":husk:<id>".
-func parsePlacement(cgroupsPath, id string) (placement, error) {
-	slice, prefix, name := defaultSlice, defaultPrefix, id
+func parsePlacement(cgroupsPath, id, defSlice string) (placement, error) {
+	slice, prefix, name := defSlice, defaultPrefix, id
 	if cgroupsPath != "" {
 		parts := strings.Split(cgroupsPath, ":")
 		if len(parts) != 3 {
@@ -60,7 +60,7 @@ func parsePlacement(cgroupsPath, id string) (placement, error) {
 		return placement{unit: name, slice: parent, dir: dir}, nil
 	}
 	if slice == "" {
-		slice = defaultSlice
+		slice = defSlice
 	}
 	parentDir, err := expandSlice(slice)
 	if err != nil {

@@ -30,7 +30,7 @@ func TestParsePlacementLikeRunc(t *testing.T) {
 		{":p:husktest.slice", "x", "husktest.slice", "-.slice", "/husktest.slice"},
 	}
 	for _, c := range cases {
-		p, err := parsePlacement(c.path, c.id)
+		p, err := parsePlacement(c.path, c.id, defaultSlice)
 		if err != nil {
 			t.Errorf("parsePlacement(%q, %q): %v", c.path, c.id, err)
 			continue
@@ -38,6 +38,29 @@ func TestParsePlacementLikeRunc(t *testing.T) {
 		if p.unit != c.unit || p.slice != c.slice || p.dir != c.dir {
 			t.Errorf("parsePlacement(%q, %q) = unit %q slice %q dir %q; want %q %q %q", c.path, c.id, p.unit, p.slice, p.dir, c.unit, c.slice, c.dir)
 		}
+	}
+}
+
+// A user's instance (rootless) puts what names no slice in user.slice, as runc.
+func TestParsePlacementUserSlice(t *testing.T) {
+	for path, dir := range map[string]string{"": "/user.slice/husk-abc.scope", ":p:n": "/user.slice/p-n.scope",
+		"app.slice:p:n": "/app.slice/p-n.scope"} {
+		p, err := parsePlacement(path, "abc", userSlice)
+		if err != nil || p.dir != dir {
+			t.Errorf("parsePlacement(%q, abc, user.slice) = %q, %v; want %q", path, p.dir, err, dir)
+		}
+	}
+}
+
+func TestMapToParent(t *testing.T) {
+	m := "         0       1000          1\n         1     100000      65536\n"
+	for id, want := range map[int]int{0: 1000, 1: 100000, 65536: 165535} {
+		if got, ok := mapToParent(m, id); !ok || got != want {
+			t.Errorf("mapToParent(%d) = %d, %v; want %d", id, got, ok, want)
+		}
+	}
+	if _, ok := mapToParent(m, 65537); ok {
+		t.Error("mapToParent(65537) found an id outside the map")
 	}
 }
 
@@ -61,7 +84,7 @@ func TestParsePlacementRefuses(t *testing.T) {
 		{"system.slice:p:-.slice", "x", "root slice"},
 	}
 	for _, c := range cases {
-		_, err := parsePlacement(c.path, c.id)
+		_, err := parsePlacement(c.path, c.id, defaultSlice)
 		if err == nil {
 			t.Errorf("parsePlacement(%q, %q) accepted", c.path, c.id)
 			continue

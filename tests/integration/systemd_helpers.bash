@@ -184,3 +184,25 @@ sd_v1_dir() {
 sd_v1_mount() {
 	awk -v c="$1" '$3 == "cgroup" { n = split($4, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $2; exit } }' /proc/self/mounts
 }
+
+# sd_user_show UNIT PROPERTY prints the property of a unit of husktest's systemd instance.
+sd_user_show() {
+	systemctl --user --machine="$VM_USER@" show --property "$2" --value "$1"
+}
+
+# sd_user_check UNIT PROPERTY WANT fails unless the user unit's property reads WANT.
+sd_user_check() {
+	local got
+	got=$(sd_user_show "$1" "$2")
+	[ "$got" = "$3" ] || fail "user unit $1: $2=$got, want $3"
+}
+
+# sd_user_wait_unloaded UNIT waits until husktest's instance no longer has the unit (~10s).
+sd_user_wait_unloaded() {
+	local _
+	for _ in $(seq 100); do
+		[ "$(sd_user_show "$1" LoadState)" = not-found ] && return 0
+		sleep 0.1
+	done
+	fail "user unit $1 is still loaded: $(sd_user_show "$1" ActiveState)"
+}
