@@ -17,6 +17,11 @@ setup() {
 }
 
 teardown() {
+	if [ -d "${TESTDIR:-}/podman" ]; then
+		rl_podman rm -f -t 0 -a >/dev/null 2>&1
+		# podman's pause process keeps its user namespace (and a scope of the user's) alive.
+		[ -s "$TESTDIR/podman/tmp/pause.pid" ] && kill -KILL "$(cat "$TESTDIR/podman/tmp/pause.pid")" 2>/dev/null
+	fi
 	# Units of the user's instance a failed test left (root's delete cannot reach them).
 	local u
 	for u in $(cat "$TESTDIR/user_units" 2>/dev/null); do
@@ -33,12 +38,33 @@ rl_session() {
 	in_user_session env XDG_RUNTIME_DIR="$XDG" "$HUSK" $HUSK_GLOBAL_OPTS "$@"
 }
 
+# rl_session_bg ARGS... ID: rl_session with the container's stdio in $TESTDIR/ID.log, then that
+# log. Not `run rl_session ... >file`: that redirects `run` itself, whose $(...) still hands
+# the command bats' pipe, and a detached container holding it makes `run` wait for the
+# container to end (sleep 1000: the 17 minutes this file once hung).
+rl_session_bg() {
+	local id=${*: -1} rc=0
+	rl_session "$@" </dev/null >"$TESTDIR/$id.log" 2>&1 || rc=$?
+	cat "$TESTDIR/$id.log"
+	return $rc
+}
+
+# rl_podman ARGS...: podman as the user in its session with --cgroup-manager=systemd; its
+# storage, runroot and configuration under the temp dir; the runtime under test by a wrapper
+# named husk (podman knows runtimes by name).
+rl_podman() {
+	local P=$TESTDIR/podman
+	in_user_session env CONTAINERS_CONF="$P/containers.conf" CONTAINERS_STORAGE_CONF="$P/storage.conf" \
+		XDG_DATA_HOME="$P/data" XDG_CONFIG_HOME="$P/config" XDG_RUNTIME_DIR="$XDG" \
+		timeout 120 podman --root "$P/root" --runroot "$TESTDIR/rr" --runtime "$TESTDIR/wrap/husk" \
+		--cgroup-manager=systemd --events-backend=file "$@"
+}
+
 @test "in the user's delegated subtree the container gets a cgroup of its own, with its limits" {
 	update_config '.linux.resources = {memory: {limit: 33554432}, pids: {limit: 20}}'
 	set_args sleep 1000
 	CID=$(new_id)
-	# The container's stdio goes to a file: a pipe of `run` would be held open by it.
-	run -0 rl_session run -d --bundle "$BUNDLE" "$CID" </dev/null >"$TESTDIR/$CID.log" 2>&1
+	run -0 rl_session_bg run -d --bundle "$BUNDLE" "$CID"
 	wait_for_status "$CID" running
 	local pid cg
 	pid=$(container_pid "$CID")
@@ -86,7 +112,7 @@ rl_session() {
 	CID=$(new_id)
 	local unit="$HUSK_NAME-$CID.scope"
 	echo "$unit" >>"$TESTDIR/user_units"
-	run -0 rl_session run -d --bundle "$BUNDLE" "$CID" </dev/null >"$TESTDIR/$CID.log" 2>&1
+	run -0 rl_session_bg run -d --bundle "$BUNDLE" "$CID"
 	wait_for_status "$CID" running
 	# runc's placement: user.slice of the user's manager, whose cgroup the scope is below.
 	local cg="/user.slice/user-$VM_UID.slice/user@$VM_UID.service/user.slice/$unit"
@@ -130,4 +156,43 @@ rl_session() {
 	run ! rl run --bundle "$BUNDLE" "$(new_id)" </dev/null
 	[[ "$output" == *DBUS_SESSION_BUS_ADDRESS* ]] || fail "error does not name the session bus: $output"
 	rl_assert_nothing_left
+}
+
+@test "podman rootless --cgroup-manager=systemd: the runtime, root in podman's user namespace, makes the scope in the user's instance" {
+	command -v podman >/dev/null || skip "podman is not installed"
+	local P=$TESTDIR/podman
+	mkdir -p "$P/tmp" "$P/data" "$P/config" "$TESTDIR/wrap" "$TESTDIR/rr"
+	printf '#!/bin/sh\nexec %s "$@"\n' "$HUSK" >"$TESTDIR/wrap/husk"
+	chmod 755 "$TESTDIR/wrap/husk"
+	cat >"$P/containers.conf" <<-EOF
+		[containers]
+		default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+		[network]
+		network_config_dir = "$P/net"
+		[engine]
+		runtime_supports_json = ["crun", "runc", "husk"]
+		lock_type = "file"
+		tmp_dir = "$P/tmp"
+		events_logger = "file"
+		events_logfile_path = "$P/events.log"
+		cgroup_manager = "systemd"
+	EOF
+	printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$P/root" "$TESTDIR/rr" >"$P/storage.conf"
+	clients_lib make_rootfs_tar "$TESTDIR/rootfs.tar"
+	chown -R "$VM_USER:" "$P" "$TESTDIR/rr" "$TESTDIR/rootfs.tar"
+	run -0 rl_podman import "$TESTDIR/rootfs.tar" localhost/husktest-rl:latest
+	local cid pid unit
+	cid=$(rl_podman run -d --network none -m 32m localhost/husktest-rl:latest sleep 1000)
+	unit=libpod-$cid.scope
+	echo "$unit" >>"$TESTDIR/user_units"
+	pid=$(rl_podman inspect --format '{{.State.Pid}}' "$cid")
+	local cg="/user.slice/user-$VM_UID.slice/user@$VM_UID.service/user.slice/$unit"
+	sd_user_check "$unit" ActiveState active
+	sd_user_check "$unit" ControlGroup "$cg"
+	sd_user_check "$unit" MemoryMax 33554432
+	[ "$(cut -d: -f3 "/proc/$pid/cgroup")" = "$cg" ]
+	[ "$(cat "/sys/fs/cgroup$cg/memory.max")" = 33554432 ]
+	run -0 rl_podman rm -f -t 0 "$cid"
+	sd_user_wait_unloaded "$unit"
+	[ ! -d "/sys/fs/cgroup$cg" ]
 }

@@ -162,6 +162,41 @@ teardown() {
 	fi
 }
 
+@test "unified keys and block device throttles: the unit's properties and the files" {
+	requires systemd
+	# The VM's disk (virtio), by its major:minor.
+	local dev
+	dev=$(cat /sys/block/vda/dev 2>/dev/null) || skip "no /dev/vda"
+	update_config '.linux.resources += {
+		unified: {"memory.high": "50331648", "memory.low": "8388608", "cpu.weight": "50", "pids.max": "max"},
+		blockIO: {
+			throttleReadBpsDevice: [{major: '"${dev%:*}"', minor: '"${dev#*:}"', rate: 1048576}],
+			throttleWriteIOPSDevice: [{major: '"${dev%:*}"', minor: '"${dev#*:}"', rate: 100}]
+		}
+	}'
+	start_sleeper
+	local unit dir
+	unit=$(sd_unit "$CID")
+	dir=$(sd_cgroup "$CID")
+	sd_check "$unit" MemoryHigh 50331648
+	[ "$(cat "$dir/memory.high")" = 50331648 ]
+	sd_check "$unit" MemoryLow 8388608
+	[ "$(cat "$dir/memory.low")" = 8388608 ]
+	sd_check "$unit" CPUWeight 50
+	[ "$(cat "$dir/cpu.weight")" = 50 ]
+	sd_check "$unit" TasksMax infinity
+	[ "$(cat "$dir/pids.max")" = max ]
+	[ "$(cat "$dir/io.max")" = "$dev rbps=1048576 wbps=max riops=max wiops=100" ]
+	# runc 1.1 writes io.max only; husk gives systemd the throttles too.
+	if [ "$HUSK_NAME" = husk ]; then
+		sd_check "$unit" IOReadBandwidthMax "/dev/block/$dev 1048576"
+		sd_check "$unit" IOWriteIOPSMax "/dev/block/$dev 100"
+		# systemd re-applies them on a reload: io.max keeps its values.
+		systemctl daemon-reload
+		[ "$(cat "$dir/io.max")" = "$dev rbps=1048576 wbps=max riops=max wiops=100" ]
+	fi
+}
+
 @test "devices: DevicePolicy=strict with the allowed devices as DeviceAllow, and the container's own filter" {
 	requires systemd
 	update_config '.linux.resources.devices = [{allow: false, access: "rwm"}, {allow: true, type: "c", major: 1, minor: 11, access: "r"}]

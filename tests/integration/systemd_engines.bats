@@ -49,19 +49,6 @@ teardown() {
 	sd_teardown
 }
 
-# clients_lib FUNC ARGS...: runs a function of tests/clients/lib.sh in a subshell, with its $T
-# the test's temp dir (sourcing it here would replace helpers.bash's functions of the same
-# names).
-clients_lib() {
-	(
-		# shellcheck source=../clients/lib.sh
-		. "$REPO_ROOT/tests/clients/lib.sh"
-		set +u
-		T=$TESTDIR
-		"$@"
-	)
-}
-
 # daemon NAME CMD...: starts an engine daemon in its own session, its output in
 # $TESTDIR/NAME.log; teardown stops it.
 daemon() {

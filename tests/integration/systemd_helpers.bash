@@ -206,3 +206,16 @@ sd_user_wait_unloaded() {
 	done
 	fail "user unit $1 is still loaded: $(sd_user_show "$1" ActiveState)"
 }
+
+# clients_lib FUNC ARGS...: runs a function of tests/clients/lib.sh in a subshell, with its $T
+# the test's temp dir (sourcing it here would replace helpers.bash's functions of the same
+# names).
+clients_lib() {
+	(
+		# shellcheck source=../clients/lib.sh
+		. "$REPO_ROOT/tests/clients/lib.sh"
+		set +u
+		T=$TESTDIR
+		"$@"
+	)
+}
