@@ -162,6 +162,9 @@ rl_podman() {
 	command -v podman >/dev/null || skip "podman is not installed"
 	local P=$TESTDIR/podman
 	mkdir -p "$P/tmp" "$P/data" "$P/config" "$TESTDIR/wrap" "$TESTDIR/rr"
+	# podman gives the runtime no DBUS_SESSION_BUS_ADDRESS: it finds the bus in its
+	# XDG_RUNTIME_DIR, as in the user's own /run/user/UID.
+	ln -s "/run/user/$VM_UID/bus" "$XDG/bus"
 	printf '#!/bin/sh\nexec %s "$@"\n' "$HUSK" >"$TESTDIR/wrap/husk"
 	chmod 755 "$TESTDIR/wrap/husk"
 	cat >"$P/containers.conf" <<-EOF
