@@ -22,8 +22,13 @@ teardown() {
 		# podman's pause process keeps its user namespace (and a scope of the user's) alive.
 		[ -s "$TESTDIR/podman/tmp/pause.pid" ] && kill -KILL "$(cat "$TESTDIR/podman/tmp/pause.pid")" 2>/dev/null
 	fi
-	# Units of the user's instance a failed test left (root's delete cannot reach them).
-	local u
+	# Containers in the user's instance a failed test left are deleted by the user: root's
+	# delete cannot reach the user's bus.
+	local u d
+	for d in "${ROOT:-/nonexistent}"/*/; do
+		[ -d "$d" ] && rl_session delete -f "$(basename "$d")" >/dev/null 2>&1
+	done
+	# Units of the user's instance a failed test left.
 	for u in $(cat "$TESTDIR/user_units" 2>/dev/null); do
 		systemctl --user --machine="$VM_USER@" stop "$u" >/dev/null 2>&1
 		systemctl --user --machine="$VM_USER@" reset-failed "$u" >/dev/null 2>&1
@@ -154,7 +159,11 @@ rl_podman() {
 	set_args true
 	# as_rl: no DBUS_SESSION_BUS_ADDRESS, and an XDG_RUNTIME_DIR without a bus.
 	run ! rl run --bundle "$BUNDLE" "$(new_id)" </dev/null
-	[[ "$output" == *DBUS_SESSION_BUS_ADDRESS* ]] || fail "error does not name the session bus: $output"
+	# runc: "failed to connect to dbus (hint: ... dbus-user-session ...)".
+	[[ "${output,,}" == *dbus* ]] || fail "error does not name D-Bus: $output"
+	if [ "$HUSK_NAME" = husk ]; then
+		[[ "$output" == *DBUS_SESSION_BUS_ADDRESS* ]] || fail "error does not name the session bus: $output"
+	fi
 	rl_assert_nothing_left
 }
 
@@ -185,7 +194,8 @@ rl_podman() {
 	chown -R "$VM_USER:" "$P" "$TESTDIR/rr" "$TESTDIR/rootfs.tar"
 	run -0 rl_podman import "$TESTDIR/rootfs.tar" localhost/husktest-rl:latest
 	local cid pid unit
-	cid=$(rl_podman run -d --network none -m 32m localhost/husktest-rl:latest sleep 1000)
+	cid=$(rl_podman run -d --network none -m 32m localhost/husktest-rl:latest sleep 1000 2>"$TESTDIR/podman.err") ||
+		fail "podman run: $(cat "$TESTDIR/podman.err")"
 	unit=libpod-$cid.scope
 	echo "$unit" >>"$TESTDIR/user_units"
 	pid=$(rl_podman inspect --format '{{.State.Pid}}' "$cid")
