@@ -17,11 +17,6 @@ setup() {
 }
 
 teardown() {
-	if [ -d "${TESTDIR:-}/podman" ]; then
-		rl_podman rm -f -t 0 -a >/dev/null 2>&1
-		# podman's pause process keeps its user namespace (and a scope of the user's) alive.
-		[ -s "$TESTDIR/podman/tmp/pause.pid" ] && kill -KILL "$(cat "$TESTDIR/podman/tmp/pause.pid")" 2>/dev/null
-	fi
 	# Containers in the user's instance a failed test left are deleted by the user: root's
 	# delete cannot reach the user's bus.
 	local u d
@@ -52,17 +47,6 @@ rl_session_bg() {
 	rl_session "$@" </dev/null >"$TESTDIR/$id.log" 2>&1 || rc=$?
 	cat "$TESTDIR/$id.log"
 	return $rc
-}
-
-# rl_podman ARGS...: podman as the user in its session with --cgroup-manager=systemd; its
-# storage, runroot and configuration under the temp dir; the runtime under test by a wrapper
-# named husk (podman knows runtimes by name).
-rl_podman() {
-	local P=$TESTDIR/podman
-	in_user_session env CONTAINERS_CONF="$P/containers.conf" CONTAINERS_STORAGE_CONF="$P/storage.conf" \
-		XDG_DATA_HOME="$P/data" XDG_CONFIG_HOME="$P/config" XDG_RUNTIME_DIR="$XDG" \
-		timeout 120 podman --root "$P/root" --runroot "$TESTDIR/rr" --runtime "$TESTDIR/wrap/husk" \
-		--cgroup-manager=systemd --events-backend=file "$@"
 }
 
 @test "in the user's delegated subtree the container gets a cgroup of its own, with its limits" {
@@ -167,45 +151,3 @@ rl_podman() {
 	rl_assert_nothing_left
 }
 
-@test "podman rootless --cgroup-manager=systemd: the runtime, root in podman's user namespace, makes the scope in the user's instance" {
-	command -v podman >/dev/null || skip "podman is not installed"
-	local P=$TESTDIR/podman
-	mkdir -p "$P/tmp" "$P/data" "$P/config" "$TESTDIR/wrap" "$TESTDIR/rr"
-	# podman gives the runtime no DBUS_SESSION_BUS_ADDRESS: it finds the bus in its
-	# XDG_RUNTIME_DIR, as in the user's own /run/user/UID.
-	ln -s "/run/user/$VM_UID/bus" "$XDG/bus"
-	printf '#!/bin/sh\nexec %s "$@"\n' "$HUSK" >"$TESTDIR/wrap/husk"
-	chmod 755 "$TESTDIR/wrap/husk"
-	cat >"$P/containers.conf" <<-EOF
-		[containers]
-		default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-		[network]
-		network_config_dir = "$P/net"
-		[engine]
-		runtime_supports_json = ["crun", "runc", "husk"]
-		lock_type = "file"
-		tmp_dir = "$P/tmp"
-		events_logger = "file"
-		events_logfile_path = "$P/events.log"
-		cgroup_manager = "systemd"
-	EOF
-	printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$P/root" "$TESTDIR/rr" >"$P/storage.conf"
-	clients_lib make_rootfs_tar "$TESTDIR/rootfs.tar"
-	chown -R "$VM_USER:" "$P" "$TESTDIR/rr" "$TESTDIR/rootfs.tar"
-	run -0 rl_podman import "$TESTDIR/rootfs.tar" localhost/husktest-rl:latest
-	local cid pid unit
-	cid=$(rl_podman run -d --network none -m 32m localhost/husktest-rl:latest sleep 1000 2>"$TESTDIR/podman.err") ||
-		fail "podman run: $(cat "$TESTDIR/podman.err")"
-	unit=libpod-$cid.scope
-	echo "$unit" >>"$TESTDIR/user_units"
-	pid=$(rl_podman inspect --format '{{.State.Pid}}' "$cid")
-	local cg="/user.slice/user-$VM_UID.slice/user@$VM_UID.service/user.slice/$unit"
-	sd_user_check "$unit" ActiveState active
-	sd_user_check "$unit" ControlGroup "$cg"
-	sd_user_check "$unit" MemoryMax 33554432
-	[ "$(cut -d: -f3 "/proc/$pid/cgroup")" = "$cg" ]
-	[ "$(cat "/sys/fs/cgroup$cg/memory.max")" = 33554432 ]
-	run -0 rl_podman rm -f -t 0 "$cid"
-	sd_user_wait_unloaded "$unit"
-	[ ! -d "/sys/fs/cgroup$cg" ]
-}
