@@ -31,8 +31,10 @@ rl_session() {
 	update_config '.linux.resources = {memory: {limit: 33554432}, pids: {limit: 20}}'
 	set_args sleep 1000
 	CID=$(new_id)
-	# The container's stdio goes to a file: a pipe of `run` would be held open by it.
-	run -0 rl_session run -d --bundle "$BUNDLE" "$CID" </dev/null >"$TESTDIR/$CID.log" 2>&1
+	# Not through bats' `run`: its command substitution would give the container a pipe as
+	# stdout, which the container holds open (so `run` waits for it); its stdio is a file.
+	rl_session run -d --bundle "$BUNDLE" "$CID" </dev/null >"$TESTDIR/$CID.log" 2>&1 ||
+		fail "run -d: $(cat "$TESTDIR/$CID.log")"
 	wait_for_status "$CID" running
 	local pid cg
 	pid=$(container_pid "$CID")
