@@ -290,6 +290,7 @@ func (p *parent) create(pidFile string) error {
 	p.c.State.InitStartTime = st
 	p.c.State.CgroupPaths = p.cgroup.Paths()
 	p.c.State.NamespacePaths = namespacePaths(p.initPid, p.spec.Linux.Namespaces)
+	p.c.State.ExternalFds = stdioLinks(p.initPid)
 	if err := p.configure(); err != nil {
 		return err
 	}

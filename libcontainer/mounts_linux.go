@@ -139,21 +139,31 @@ func (m *mounter) checkRealDir(dest string) error {
 	return nil
 }
 
-func (m *mounter) bindMount(sm *specs.Mount, opts mountOpts) error {
-	src := sm.Source
+// openBindSource opens the source of a bind mount (relative to the bundle) as an O_PATH fd,
+// and says whether it is a directory.
+func openBindSource(bundle, source string) (*os.File, bool, error) {
+	src := source
 	if !filepath.IsAbs(src) {
-		src = filepath.Join(m.bundle, src)
+		src = filepath.Join(bundle, src)
 	}
-	srcFile, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
+	f, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open bind source: %w", err)
+		return nil, false, fmt.Errorf("open bind source: %w", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, false, fmt.Errorf("stat bind source %s: %w", src, err)
+	}
+	return f, st.Mode&unix.S_IFMT == unix.S_IFDIR, nil
+}
+
+func (m *mounter) bindMount(sm *specs.Mount, opts mountOpts) error {
+	srcFile, isDir, err := openBindSource(m.bundle, sm.Source)
+	if err != nil {
+		return err
 	}
 	defer srcFile.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(srcFile.Fd()), &st); err != nil {
-		return fmt.Errorf("stat bind source %s: %w", src, err)
-	}
-	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	dest, err := openInRoot(m.root, sm.Destination, !isDir)
 	if err != nil {
 		return fmt.Errorf("resolve destination: %w", err)

@@ -11,8 +11,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd -P)
 cache=${HUSK_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/husk-vm}
 # 9p and virtio carry the host's files; overlay is used by husk (sealed exe) and tests; veth and
-# dummy are network devices tests can make (the host has none as modules).
-modules=(virtio_pci 9pnet_virtio 9p overlay veth dummy)
+# dummy are network devices tests can make (the host has none as modules). criu needs the socket
+# diag modules to find sockets, nf_conntrack_netlink to dump a network namespace's connection
+# tracking, and nf_tables with xt_mark for the iptables(-nft) rules it locks a network namespace
+# with while dumping TCP connections (libcrc32c needs crc32c loaded first: a soft dependency,
+# which add_module does not follow).
+modules=(virtio_pci 9pnet_virtio 9p overlay veth dummy unix_diag inet_diag tcp_diag udp_diag
+	netlink_diag af_packet_diag crc32c_generic nf_conntrack_netlink nf_tables nft_compat xt_mark)
 
 "$here/../../scripts/deps.sh" busybox-static qemu-system-x86 xz-utils >&2
 
@@ -74,7 +79,9 @@ add_module() {
 }
 
 kver=${pkg#linux-image-}
-if [ ! -s "$dir/vmlinux" ] || [ ! -s "$dir/modules/order" ]; then
+# Fetched again when the list of modules changed.
+if [ ! -s "$dir/vmlinux" ] || [ ! -s "$dir/modules/order" ] ||
+	[ "$(cat "$dir/modules/list" 2>/dev/null)" != "${modules[*]}" ]; then
 	echo "kernel.sh: fetching $pkg into $dir" >&2
 	tmp=$(mktemp -d "$cache/.fetch-XXXXXX")
 	trap 'rm -rf "$tmp"' EXIT
@@ -89,6 +96,7 @@ if [ ! -s "$dir/vmlinux" ] || [ ! -s "$dir/modules/order" ]; then
 	mkdir -p "$dir/modules"
 	: >"$dir/modules/order"
 	for m in "${modules[@]}"; do add_module "$m"; done
+	echo "${modules[*]}" >"$dir/modules/list"
 	cp "$unpacked/boot/config-$kver" "$dir/config"
 	extract_vmlinux "$unpacked/boot/vmlinuz-$kver" "$dir/vmlinux"
 	rm -rf "$tmp"
@@ -99,7 +107,8 @@ fi
 # top-level layout (on a merged-/usr host /bin, /sbin, /lib* are symlinks into /usr; otherwise
 # run.sh shares them).
 if [ ! -s "$dir/initramfs.cpio" ] || [ "$here/init.sh" -nt "$dir/initramfs.cpio" ] ||
-	[ "$here/kernel.sh" -nt "$dir/initramfs.cpio" ] || [ /bin/busybox -nt "$dir/initramfs.cpio" ]; then
+	[ "$here/kernel.sh" -nt "$dir/initramfs.cpio" ] || [ /bin/busybox -nt "$dir/initramfs.cpio" ] ||
+	[ "$dir/modules/order" -nt "$dir/initramfs.cpio" ]; then
 	root=$(mktemp -d "$cache/.initramfs-XXXXXX")
 	trap 'rm -rf "$root"' EXIT
 	mkdir -p "$root"/{bb,modules,proc,sys,dev,etc,usr,tmp,run,root,ctl}
