@@ -13,9 +13,10 @@ BUILD_DEPS := gcc libc6-dev libseccomp-dev pkg-config
 # apparmor, selinux-policy-default: apparmor_parser and the SELinux policy (with load_policy),
 # which the VM (tests/vm, with the host's /usr and /etc) uses; neither turns an LSM on here.
 # criu: checkpoint/restore, tested in the VM (Debian's criu 3.17 cannot run on this kernel).
-TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps apparmor selinux-policy-default criu
+# strace: control.bats and interrupted.bats stop or kill a runtime's process at a chosen call.
+TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps apparmor selinux-policy-default criu strace
 
-.PHONY: all deps test-deps demo test unit integration conformance clients install clean
+.PHONY: all deps test-deps test-user demo test unit integration conformance clients install clean
 
 all: husk
 
@@ -24,6 +25,11 @@ deps:
 
 test-deps: deps
 	@scripts/deps.sh $(TEST_DEPS)
+
+# The unprivileged user the rootless tests run husk as (rootless.bats, podman-rootless.sh):
+# husktest, with subordinate ids; made once, kept (scripts/testuser.sh).
+test-user:
+	@scripts/testuser.sh
 
 husk: $(SOURCES) | deps
 	CGO_ENABLED=1 $(GO) build -trimpath -tags "$(TAGS)" -ldflags "$(LDFLAGS)" -o $@ .
@@ -37,12 +43,12 @@ demo: husk
 	@$(HUSK) --root $(CURDIR)/demo/state run --bundle demo/bundle demo-$$$$
 
 # Each suite prints a closing "N passed, N failed" line; the first failing suite stops the run.
-test: husk test-deps unit integration conformance clients bench-smoke vm-unit vm-test vm-test-selinux vm-conformance
+test: husk test-deps unit integration conformance clients cri bench-smoke vm-unit vm-test vm-test-selinux vm-conformance vm-systemd-test
 
 unit: husk
 	$(GO) test -count=1 ./...
 
-integration: husk test-deps
+integration: husk test-deps test-user
 	HUSK=$(HUSK) tests/integration/run.sh
 
 conformance: husk test-deps
@@ -52,13 +58,17 @@ conformance: husk test-deps
 clients: husk test-deps
 	HUSK=$(HUSK) tests/clients/run.sh
 
+# Kubernetes: critest and crictl through containerd's CRI, husk against runc (tests/cri).
+CRI_DEPS := husk test-deps
+include tests/cri/cri.mk
+
 # The cgroup tests again on a pure cgroup v2 kernel: Debian's kernel under qemu (tests/vm);
 # the AppArmor tests there too (AppArmor is on in that kernel, off on this machine), checkpoint
 # and restore (criu works on that kernel), and the SELinux tests in a second boot with SELinux
 # instead (vm-test-selinux).
 VM_BATS := cgroups_resources.bats cgroups_commands.bats lsm_apparmor.bats checkpoint.bats
 include tests/vm/vm.mk
-vm-test vm-test-selinux vm-unit vm-conformance: husk test-deps
+vm-test vm-test-selinux vm-unit vm-conformance vm-systemd-test: husk test-deps
 
 # husk against Debian's runc and crun (tests/bench): `make bench` for numbers, `bench-smoke`
 # (one round, no timing asserted) in make test.

@@ -46,15 +46,20 @@ func createOpts(c *cli.Context, id string) (libcontainer.CreateOpts, error) {
 	if n < 0 {
 		return libcontainer.CreateOpts{}, errors.New("--preserve-fds must not be negative")
 	}
+	rootless, err := rootlessCgroups(c)
+	if err != nil {
+		return libcontainer.CreateOpts{}, err
+	}
 	return libcontainer.CreateOpts{
-		Root:          c.String("root"),
-		ID:            id,
-		Bundle:        c.String("bundle"),
-		PidFile:       c.String("pid-file"),
-		ConsoleSocket: c.String("console-socket"),
-		NoPivot:       c.Bool("no-pivot"),
-		NoNewKeyring:  c.Bool("no-new-keyring"),
-		PreserveFds:   n,
-		PidfdSocket:   c.String("pidfd-socket"),
+		Root:            c.String("root"),
+		ID:              id,
+		Bundle:          c.String("bundle"),
+		PidFile:         c.String("pid-file"),
+		ConsoleSocket:   c.String("console-socket"),
+		NoPivot:         c.Bool("no-pivot"),
+		NoNewKeyring:    c.Bool("no-new-keyring"),
+		PreserveFds:     n,
+		PidfdSocket:     c.String("pidfd-socket"),
+		RootlessCgroups: rootless,
 	}, nil
 }

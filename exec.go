@@ -42,79 +42,91 @@ var execCommand = &cli.Command{
 		if c.NArg() < 1 {
 			return errors.New("exec: container id cannot be empty")
 		}
-		id := c.Args().First()
-		if c.Int("preserve-fds") < 0 {
-			return errors.New("--preserve-fds must not be negative")
-		}
-		ctr, err := libcontainer.Load(c.String("root"), id)
+		status, err := execAndWait(c)
 		if err != nil {
-			return err
-		}
-		spec, err := ctr.State.ExecSpec()
-		if err != nil {
-			ctr.Close()
-			return err
-		}
-		proc, err := execProcess(c, spec.Process)
-		if err != nil {
-			ctr.Close()
-			return err
-		}
-		sub, err := parseSubCgroups(c.StringSlice("cgroup"))
-		if err != nil {
-			ctr.Close()
-			return err
-		}
-		detach := c.Bool("detach")
-		sigs := make(chan os.Signal, 128)
-		var caught <-chan struct{}
-		if !detach {
-			caught = catchSignals(sigs)
-		}
-		var tty *ttyProxy
-		if proc.Terminal && !detach && c.String("console-socket") == "" {
-			if tty, err = newTTYProxy(); err != nil {
-				ctr.Close()
-				return err
-			}
-			// The process may read its window size first thing: it gets husk's own from
-			// the start, not after the proxy is up.
-			if cur, err := console.ConsoleFromFile(os.Stdin); err == nil {
-				if size, err := cur.Size(); err == nil && size.Height > 0 && size.Width > 0 {
-					proc.ConsoleSize = &specs.Box{Height: uint(size.Height), Width: uint(size.Width)}
-				}
-			}
-		}
-		opts := libcontainer.ExecOpts{
-			Process: proc, ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
-			PidfdSocket: c.String("pidfd-socket"),
-			PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused"), SubCgroups: sub,
-			AppArmorProfile: c.String("apparmor"), ProcessLabel: c.String("process-label"),
-		}
-		if tty != nil {
-			opts.ConsoleConn = tty.child
-		}
-		pid, err := ctr.Exec(opts)
-		ctr.Close()
-		if err != nil {
-			return err
-		}
-		if detach {
-			return nil
-		}
-		<-caught
-		if tty != nil {
-			if err := tty.start(); err != nil {
-				return err
-			}
-		}
-		status := forwardAndWait(pid, sigs, tty)
-		if tty != nil {
-			tty.finish()
+			// As runc: 255 for a failure of husk itself, so that a caller can tell it
+			// from the command's own exit status.
+			return &exitCodeError{code: 255, err: err}
 		}
 		os.Exit(status)
 		return nil
 	},
+}
+
+// execAndWait runs the exec and, unless detached, waits for the process and returns its exit
+// status.
+func execAndWait(c *cli.Context) (int, error) {
+	id := c.Args().First()
+	if c.Int("preserve-fds") < 0 {
+		return 0, errors.New("--preserve-fds must not be negative")
+	}
+	ctr, err := libcontainer.Load(c.String("root"), id)
+	if err != nil {
+		return 0, err
+	}
+	spec, err := ctr.State.ExecSpec()
+	if err != nil {
+		ctr.Close()
+		return 0, err
+	}
+	proc, err := execProcess(c, spec.Process)
+	if err != nil {
+		ctr.Close()
+		return 0, err
+	}
+	sub, err := parseSubCgroups(c.StringSlice("cgroup"))
+	if err != nil {
+		ctr.Close()
+		return 0, err
+	}
+	detach := c.Bool("detach")
+	sigs := make(chan os.Signal, 128)
+	var caught <-chan struct{}
+	if !detach {
+		caught = catchSignals(sigs)
+	}
+	var tty *ttyProxy
+	if proc.Terminal && !detach && c.String("console-socket") == "" {
+		if tty, err = newTTYProxy(); err != nil {
+			ctr.Close()
+			return 0, err
+		}
+		// The process may read its window size first thing: it gets husk's own from
+		// the start, not after the proxy is up.
+		if cur, err := console.ConsoleFromFile(os.Stdin); err == nil {
+			if size, err := cur.Size(); err == nil && size.Height > 0 && size.Width > 0 {
+				proc.ConsoleSize = &specs.Box{Height: uint(size.Height), Width: uint(size.Width)}
+			}
+		}
+	}
+	opts := libcontainer.ExecOpts{
+		Process: proc, ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
+		PidfdSocket: c.String("pidfd-socket"),
+		PreserveFds: c.Int("preserve-fds"), IgnorePaused: c.Bool("ignore-paused"), SubCgroups: sub,
+		AppArmorProfile: c.String("apparmor"), ProcessLabel: c.String("process-label"),
+	}
+	if tty != nil {
+		opts.ConsoleConn = tty.child
+	}
+	pid, err := ctr.Exec(opts)
+	ctr.Close()
+	if err != nil {
+		return 0, err
+	}
+	if detach {
+		return 0, nil
+	}
+	<-caught
+	if tty != nil {
+		if err := tty.start(); err != nil {
+			return 0, err
+		}
+	}
+	status := forwardAndWait(pid, sigs, tty)
+	if tty != nil {
+		tty.finish()
+	}
+	return status, nil
 }
 
 // execProcess builds the exec's process: the --process file, or the container's own process

@@ -43,8 +43,12 @@ var featuresCommand = &cli.Command{
 				Apparmor:        &features.Apparmor{Enabled: &yes},
 				Selinux:         &features.Selinux{Enabled: &yes},
 				IntelRdt:        &features.IntelRdt{Enabled: &no},
-				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &no}},
+				MountExtensions: &features.MountExtensions{IDMap: &features.IDMap{Enabled: &yes}},
 				NetDevices:      &features.NetDevices{Enabled: &no},
+				MemoryPolicy: &features.MemoryPolicy{
+					Modes: libcontainer.MemoryPolicyModes(),
+					Flags: libcontainer.MemoryPolicyFlags(),
+				},
 			},
 			Annotations: map[string]string{
 				"io.github.husk-runtime.husk.version":    version,

@@ -42,7 +42,8 @@ var killCommand = &cli.Command{
 // parseSignal accepts a number, a name with or without SIG, in any case.
 func parseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		// 0 sends nothing but checks that the container runs (kill(2)), as runc allows.
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("invalid signal %q", s)
 		}
 		return unix.Signal(n), nil

@@ -3,6 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -34,7 +38,9 @@ var listCommand = &cli.Command{
 			if err != nil {
 				continue // deleted meanwhile, or never finished creating
 			}
-			states = append(states, ctr.OCIState())
+			st := ctr.OCIState()
+			st.Owner = owner(ctr.Dir)
+			states = append(states, st)
 			ctr.Close()
 		}
 		if c.Bool("quiet") {
@@ -53,4 +59,22 @@ var listCommand = &cli.Command{
 		}
 		return w.Flush()
 	},
+}
+
+// owner names the user who owns a container's state directory, as runc's list does (#uid
+// when the name is unknown).
+func owner(dir string) string {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	uid := strconv.FormatUint(uint64(st.Uid), 10)
+	if u, err := user.LookupId(uid); err == nil {
+		return u.Username
+	}
+	return "#" + uid
 }

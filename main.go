@@ -36,12 +36,15 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		libcontainer.Init() // never returns
 	}
+	if libcontainer.IsUsernsHolder() {
+		libcontainer.HoldUserns() // never returns: the user namespace of an id-mapped mount
+	}
 	// fds the caller left open without close-on-exec would otherwise reach every init husk
 	// starts; the ones a container should get (--preserve-fds, LISTEN_FDS) are passed on
 	// explicitly.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	app := newApp()
-	if err := app.Run(os.Args); err != nil {
+	if err := app.Run(reorderArgs(app, os.Args)); err != nil {
 		fail(err)
 	}
 }
@@ -54,6 +57,7 @@ func newApp() *cli.App {
 		}
 		fmt.Fprintf(c.App.Writer, "spec: %s\ngo: %s\nlibseccomp: %s\n", specs.Version, runtime.Version(), seccomp.Version())
 	}
+	root, _ := defaultRoot()
 	return &cli.App{
 		Name:                 "husk",
 		Usage:                "Open Container Initiative runtime, a drop-in for runc",
@@ -61,12 +65,12 @@ func newApp() *cli.App {
 		EnableBashCompletion: false,
 		HideHelpCommand:      true,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "root", Value: "/run/husk", Usage: "root directory for storage of container state"},
+			&cli.StringFlag{Name: "root", Value: root, Usage: "root directory for storage of container state (default: /run/husk, or $XDG_RUNTIME_DIR/husk for a user other than root)"},
 			&cli.StringFlag{Name: "log", Usage: "write the runtime's log to this file (default: stderr)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging, with the duration of each start-up phase"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use systemd to manage cgroups (not supported yet)"},
-			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors: true, false or auto (only false/auto as root are supported)"},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
 			&cli.StringFlag{Name: "criu", Hidden: true, Usage: "path to the criu binary for checkpoint and restore (default: criu in $PATH), as runc 1.1 had it"},
 		},
 		Before: setup,
@@ -109,15 +113,13 @@ func setup(c *cli.Context) error {
 	if c.Bool("systemd-cgroup") {
 		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported by husk yet")
 	}
-	switch c.String("rootless") {
-	case "auto", "false":
-	case "true":
-		return errors.New("--rootless=true: rootless containers are not supported by husk yet")
-	default:
-		return fmt.Errorf("--rootless: unknown value %q (want true, false or auto)", c.String("rootless"))
+	if _, err := rootlessCgroups(c); err != nil {
+		return err
 	}
-	if os.Geteuid() != 0 && c.Args().Present() && c.Args().First() != "spec" {
-		return errors.New("husk must be run as root (rootless containers are not supported yet)")
+	if _, xdg := defaultRoot(); xdg && !c.IsSet("root") && c.Args().Present() {
+		if err := makeXDGRoot(c.String("root")); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -132,12 +134,26 @@ func logAttr(groups []string, a slog.Attr) slog.Attr {
 
 var logToFile bool
 
-// fail reports an error once and exits 1. With --log, containerd reads the error from the log
-// file; the message also goes to stderr for people.
+// exitCodeError makes husk exit with code instead of 1.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// fail reports an error once and exits 1, or the code an exitCodeError carries. With --log,
+// containerd reads the error from the log file; the message also goes to stderr for people.
 func fail(err error) {
 	if logToFile {
 		slog.Error(err.Error())
 	}
 	fmt.Fprintf(os.Stderr, "husk: %v\n", err)
-	os.Exit(1)
+	code := 1
+	var ec *exitCodeError
+	if errors.As(err, &ec) {
+		code = ec.code
+	}
+	os.Exit(code)
 }

@@ -34,9 +34,7 @@ var psCommand = &cli.Command{
 		}
 		switch c.String("format") {
 		case "json":
-			if pids == nil {
-				pids = []int{}
-			}
+			// No processes print as null, as in runc.
 			return json.NewEncoder(c.App.Writer).Encode(pids)
 		case "table":
 		default:

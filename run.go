@@ -117,7 +117,7 @@ func stayForeground(ctr *libcontainer.Container, root string, sigs chan os.Signa
 		tty.finish()
 	}
 	if !keep {
-		if err := deleteContainer(root, id, true); err != nil {
+		if err := libcontainer.Delete(root, id, true); err != nil {
 			return err
 		}
 	}

@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v2"
 
+	"github.com/husk-runtime/husk/cgroups"
 	"github.com/husk-runtime/husk/libcontainer"
 )
 
@@ -17,6 +19,7 @@ var specCommand = &cli.Command{
 	Usage: "write a default config.json into the bundle directory",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "bundle directory (default: the current directory)"},
+		&cli.BoolFlag{Name: "rootless", Usage: "generate a configuration for a rootless container"},
 	},
 	Action: func(c *cli.Context) error {
 		if c.NArg() != 0 {
@@ -32,7 +35,16 @@ var specCommand = &cli.Command{
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("stat %s: %w", path, err)
 		}
-		data, err := json.MarshalIndent(libcontainer.DefaultSpec(), "", "\t")
+		spec := libcontainer.DefaultSpec()
+		// As `runc spec`: a cgroup namespace on a pure cgroup v2 host, where the container then
+		// sees its own cgroup as the root of the one hierarchy; none on a v1 host.
+		if cgroups.DetectMode() == cgroups.Unified {
+			spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+		}
+		if c.Bool("rootless") {
+			libcontainer.ToRootless(spec, os.Geteuid(), os.Getegid())
+		}
+		data, err := json.MarshalIndent(spec, "", "\t")
 		if err != nil {
 			return err
 		}

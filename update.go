@@ -50,7 +50,8 @@ var updateCommand = &cli.Command{
 				return fmt.Errorf("--%s is not supported", f)
 			}
 		}
-		ctr, err := libcontainer.Load(c.String("root"), id)
+		// Locked: the limits are read, written and saved as one change.
+		ctr, err := libcontainer.LoadLocked(c.String("root"), id)
 		if err != nil {
 			return err
 		}

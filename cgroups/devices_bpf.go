@@ -13,14 +13,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// deviceFilter compiles device rules into a BPF_PROG_TYPE_CGROUP_DEVICE
-// program. The spec's rules are ordered and the last matching rule decides,
-// so the program tests them from last to first and returns on the first
-// match; nothing matching means deny.
+// deviceFilter compiles the v1 state of the rules (emulateV1) into a
+// BPF_PROG_TYPE_CGROUP_DEVICE program that decides as the v1 controller does: with a default
+// of deny, a request is allowed when one exception covers all of the access it asks for; with
+// a default of allow, it is refused when an exception shares any of that access.
 //
-// The program reads struct bpf_cgroup_dev_ctx { u32 access_type; u32 major;
-// u32 minor; } where access_type is (access << 16) | device type.
-func deviceFilter(rules []devRule) (asm.Instructions, error) {
+// The program reads struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; } where
+// access_type is (access << 16) | device type.
+func deviceFilter(state v1Devices) (asm.Instructions, error) {
 	insts := asm.Instructions{
 		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
 		asm.And.Imm32(asm.R2, 0xFFFF), // R2 = type
@@ -29,34 +29,16 @@ func deviceFilter(rules []devRule) (asm.Instructions, error) {
 		asm.LoadMem(asm.R4, asm.R1, 4, asm.Word), // R4 = major
 		asm.LoadMem(asm.R5, asm.R1, 8, asm.Word), // R5 = minor
 	}
-	block := 0
-	for i := len(rules) - 1; i >= 0; i-- {
-		r := rules[i]
-		next := "block-" + strconv.Itoa(block+1)
+	for i, r := range state.exceptions {
+		next := "block-" + strconv.Itoa(i+1)
 		var b asm.Instructions
 		switch r.typ {
 		case 'b':
 			b = append(b, asm.JNE.Imm(asm.R2, int32(unix.BPF_DEVCG_DEV_BLOCK), next))
 		case 'c':
 			b = append(b, asm.JNE.Imm(asm.R2, int32(unix.BPF_DEVCG_DEV_CHAR), next))
-		}
-		var acc int32
-		for _, c := range r.access {
-			switch c {
-			case 'r':
-				acc |= unix.BPF_DEVCG_ACC_READ
-			case 'w':
-				acc |= unix.BPF_DEVCG_ACC_WRITE
-			case 'm':
-				acc |= unix.BPF_DEVCG_ACC_MKNOD
-			}
-		}
-		if r.access != "rwm" {
-			// The rule matches when every requested bit is in the rule.
-			b = append(b,
-				asm.Mov.Reg32(asm.R1, asm.R3),
-				asm.And.Imm32(asm.R1, acc),
-				asm.JNE.Reg(asm.R1, asm.R3, next))
+		default:
+			return nil, fmt.Errorf("linux.resources.devices: internal error: device exception of type %q", r.typ)
 		}
 		if r.major != wildcard {
 			b = append(b, asm.JNE.Imm(asm.R4, int32(uint32(r.major)), next))
@@ -64,19 +46,44 @@ func deviceFilter(rules []devRule) (asm.Instructions, error) {
 		if r.minor != wildcard {
 			b = append(b, asm.JNE.Imm(asm.R5, int32(uint32(r.minor)), next))
 		}
-		b = append(b, asm.Mov.Imm32(asm.R0, boolImm(r.allow)), asm.Return())
-		b[0] = b[0].WithSymbol("block-" + strconv.Itoa(block))
-		insts = append(insts, b...)
-		block++
-		if r.fullWildcard() {
-			// Matches everything: rules before it can never be reached.
-			return insts, nil
+		acc := accessMask(r.access)
+		if state.defaultAllow {
+			// Refused when the request shares any access with the exception.
+			b = append(b,
+				asm.Mov.Reg32(asm.R1, asm.R3),
+				asm.And.Imm32(asm.R1, acc),
+				asm.JEq.Imm(asm.R1, 0, next))
+		} else if r.access != "rwm" {
+			// Allowed when every requested bit is in the exception.
+			b = append(b,
+				asm.Mov.Reg32(asm.R1, asm.R3),
+				asm.And.Imm32(asm.R1, acc),
+				asm.JNE.Reg(asm.R1, asm.R3, next))
 		}
+		b = append(b, asm.Mov.Imm32(asm.R0, boolImm(!state.defaultAllow)), asm.Return())
+		b[0] = b[0].WithSymbol("block-" + strconv.Itoa(i))
+		insts = append(insts, b...)
 	}
 	insts = append(insts,
-		asm.Mov.Imm32(asm.R0, 0).WithSymbol("block-"+strconv.Itoa(block)),
+		asm.Mov.Imm32(asm.R0, boolImm(state.defaultAllow)).WithSymbol("block-"+strconv.Itoa(len(state.exceptions))),
 		asm.Return())
 	return insts, nil
+}
+
+// accessMask is an access string as the BPF_DEVCG_ACC_* bits of bpf_cgroup_dev_ctx.
+func accessMask(access string) int32 {
+	var acc int32
+	for _, c := range access {
+		switch c {
+		case 'r':
+			acc |= unix.BPF_DEVCG_ACC_READ
+		case 'w':
+			acc |= unix.BPF_DEVCG_ACC_WRITE
+		case 'm':
+			acc |= unix.BPF_DEVCG_ACC_MKNOD
+		}
+	}
+	return acc
 }
 
 func boolImm(b bool) int32 {
@@ -94,7 +101,7 @@ func setDevicesBPF(dir string, devices []specs.LinuxDeviceCgroup) error {
 	if err != nil {
 		return err
 	}
-	insts, err := deviceFilter(rules)
+	insts, err := deviceFilter(emulateV1(rules))
 	if err != nil {
 		return err
 	}

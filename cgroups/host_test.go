@@ -238,6 +238,7 @@ func TestRealDeviceFilter(t *testing.T) {
 	cmd := exec.Command("sh", "-c", `while read x; do
 		if [ "$(head -c1 /dev/zero 2>&- | wc -c)" = 1 ]; then echo zero-ok; else echo zero-denied; fi
 		if (echo x >/dev/null) 2>&-; then echo null-ok; else echo null-denied; fi
+		if (: <>/dev/null) 2>&-; then echo null-rw-ok; else echo null-rw-denied; fi
 	done`)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -255,7 +256,7 @@ func TestRealDeviceFilter(t *testing.T) {
 			t.Fatal(err)
 		}
 		var res []string
-		for i := 0; i < 2; i++ {
+		for i := 0; i < 3; i++ {
 			line, err := out.ReadString('\n')
 			if err != nil {
 				t.Fatalf("reading child: %v", err)
@@ -268,19 +269,32 @@ func TestRealDeviceFilter(t *testing.T) {
 	if err := m.Apply(cmd.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
-	if got := probe(); got != "zero-ok null-ok" {
+	if got := probe(); got != "zero-ok null-ok null-rw-ok" {
 		t.Fatalf("before any filter: %q", got)
 	}
 	null := specs.LinuxDeviceCgroup{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(3)), Access: "rwm"}
 	if err := m.Set(&specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{null}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := probe(); got != "zero-denied null-ok" {
+	if got := probe(); got != "zero-denied null-ok null-rw-ok" {
 		t.Errorf("allow only /dev/null: %q", got)
 	}
-	// Last match wins: a later deny of /dev/null overrides the allow, and
-	// /dev/zero allowed read-only.
+	// As on v1: a later deny of "w" takes it away from the allow, for a
+	// read-write open too.
 	rules := []specs.LinuxDeviceCgroup{
+		null,
+		{Allow: false, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(3)), Access: "w"},
+		{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(5)), Access: "r"},
+	}
+	if err := m.Set(&specs.LinuxResources{Devices: rules}); err != nil {
+		t.Fatal(err)
+	}
+	if got := probe(); got != "zero-ok null-denied null-rw-denied" {
+		t.Errorf("deny w after allow rwm: %q", got)
+	}
+	// Allow all, then deny writes to major 1: /dev/zero stays readable; the
+	// later allow of /dev/zero's reads changes nothing (it was allowed).
+	rules = []specs.LinuxDeviceCgroup{
 		{Allow: true, Type: "a", Access: "rwm"},
 		{Allow: false, Type: "c", Major: ptr(int64(1)), Access: "w"},
 		{Allow: true, Type: "c", Major: ptr(int64(1)), Minor: ptr(int64(5)), Access: "r"},
@@ -288,7 +302,7 @@ func TestRealDeviceFilter(t *testing.T) {
 	if err := m.Set(&specs.LinuxResources{Devices: rules}); err != nil {
 		t.Fatal(err)
 	}
-	if got := probe(); got != "zero-ok null-denied" {
+	if got := probe(); got != "zero-ok null-denied null-rw-denied" {
 		t.Errorf("after replacing the filter: %q", got)
 	}
 	if n := attachedCount(t, base); n != 1 {
@@ -304,7 +318,7 @@ func TestRealDeviceFilter(t *testing.T) {
 	if err := m.Thaw(); err != nil {
 		t.Fatal(err)
 	}
-	if got := probe(); got != "zero-ok null-denied" {
+	if got := probe(); got != "zero-ok null-denied null-rw-denied" {
 		t.Errorf("after thaw: %q", got)
 	}
 	if err := m.Kill(unix.SIGKILL); err != nil {

@@ -135,18 +135,18 @@ func readProcCgroup(path string) (map[string]string, [][]string, error) {
 	return own, hierarchies, nil
 }
 
-// cleanCgroupsPath validates linux.cgroupsPath. runc would silently fold ".."
-// away; a path that tries to climb is refused instead, so it cannot name a
-// cgroup outside the intended subtree.
+// cleanCgroupsPath validates linux.cgroupsPath for the cgroupfs driver. runc would
+// silently fold ".." away; a path that tries to climb is refused instead, so it
+// cannot name a cgroup outside the intended subtree. A path in the systemd driver's
+// "slice:prefix:name" form is, as in runc's cgroupfs driver, a plain relative path
+// whose one directory name has colons in it: containerd's CRI sends that form
+// whenever a pod's parent ends in ".slice", whichever driver the runtime uses.
 func cleanCgroupsPath(p, id string) (string, error) {
 	if p == "" {
 		p = id
 	}
 	if p == "" {
 		return "", fmt.Errorf("linux.cgroupsPath: empty and no container id to derive it from")
-	}
-	if strings.Contains(p, ":") && !strings.HasPrefix(p, "/") {
-		return "", fmt.Errorf("linux.cgroupsPath %q: slice:prefix:name form needs the systemd cgroup driver, which is not supported", p)
 	}
 	for _, part := range strings.Split(p, "/") {
 		if part == ".." {

@@ -20,6 +20,10 @@ func TestNewResolvesPathsLikeRunc(t *testing.T) {
 		{"/foo/bar", "x", "memory/foo/bar", "cpu/foo/bar"},
 		// empty: the id, relative
 		{"", "ctr1", "memory/parent/ctr1", "cpu/ctr1"},
+		// systemd's slice:prefix:name form: one relative directory name, as in runc's
+		// cgroupfs driver (containerd's CRI sends it for a parent ending in .slice)
+		{"test.slice:cri-containerd:abc", "x", "memory/parent/test.slice:cri-containerd:abc", "cpu/test.slice:cri-containerd:abc"},
+		{"/abs/test.slice:p:n", "x", "memory/abs/test.slice:p:n", "cpu/abs/test.slice:p:n"},
 	}
 	for _, c := range cases {
 		m, err := newManager(l, c.cgroupsPath, c.id)
@@ -47,7 +51,7 @@ func TestNewResolvesPathsLikeRunc(t *testing.T) {
 
 func TestNewRejectsBadPaths(t *testing.T) {
 	l := fakeLayout(t, Legacy)
-	for _, p := range []string{"../escape", "a/../../b", "/a/..", "/", "system.slice:husk:abc"} {
+	for _, p := range []string{"../escape", "a/../../b", "/a/..", "/", "system.slice:husk:../../x"} {
 		if _, err := newManager(l, p, "id"); err == nil {
 			t.Errorf("newManager(%q) accepted", p)
 		} else if !strings.Contains(err.Error(), "cgroupsPath") {
@@ -133,6 +137,7 @@ func TestNewUnifiedRelativeUsesParentOfOwnCgroup(t *testing.T) {
 		{"foo", "x", "user.slice/foo"},
 		{"", "ctr1", "user.slice/ctr1"},
 		{"/abs/p", "x", "abs/p"},
+		{"test.slice:cri-containerd:abc", "x", "user.slice/test.slice:cri-containerd:abc"},
 	} {
 		m, err := newManager(l, c.path, c.id)
 		if err != nil {

@@ -139,12 +139,16 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 		return err
 	}
 	if !tmpfs {
-		return m.mountHierarchy(places[0], flags, readonly)
+		return m.mountHierarchy(sm, places[0], flags, readonly)
 	}
 
 	dest, err := openInRoot(m.root, sm.Destination, false)
 	if err != nil {
 		return fmt.Errorf("resolve destination: %w", err)
+	}
+	if err := m.checkProcOpened(sm, dest, nil); err != nil {
+		dest.Close()
+		return err
 	}
 	if err := unix.Mount("tmpfs", fdPath(dest), "tmpfs", flags, mountData("tmpfs", "mode=755", m.label)); err != nil {
 		dest.Close()
@@ -152,7 +156,7 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 	}
 	dest.Close()
 	for _, p := range places {
-		if err := m.mountHierarchy(p, flags, readonly); err != nil {
+		if err := m.mountHierarchy(sm, p, flags, readonly); err != nil {
 			return err
 		}
 		// Combined hierarchies (cpu,cpuacct) get a link per controller, as on the host.
@@ -186,14 +190,17 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 	return nil
 }
 
-// mountHierarchy puts one hierarchy at its place: a new mount inside a cgroup namespace, else
-// a bind of the container's own cgroup directory.
-func (m *mounter) mountHierarchy(p cgroupPlace, flags uintptr, readonly bool) error {
+// mountHierarchy puts one hierarchy at its place (sm's destination or a directory below it): a
+// new mount inside a cgroup namespace, else a bind of the container's own cgroup directory.
+func (m *mounter) mountHierarchy(sm *specs.Mount, p cgroupPlace, flags uintptr, readonly bool) error {
 	d, err := openInRoot(m.root, p.dest, false)
 	if err != nil {
 		return fmt.Errorf("resolve %s: %w", p.dest, err)
 	}
 	defer d.Close()
+	if err := m.checkProcOpened(sm, d, nil); err != nil {
+		return err
+	}
 	if readonly {
 		flags |= unix.MS_RDONLY
 	}

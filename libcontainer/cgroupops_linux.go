@@ -32,16 +32,20 @@ func (c *Container) Resume() error {
 	return m.Thaw()
 }
 
-// Pids lists every process of the container, as the host numbers them.
+// Pids lists every process in the container's cgroup, as the host numbers them; a stopped
+// container whose cgroup is gone has none (as in runc, where `ps` then prints an empty list).
 func (c *Container) Pids() ([]int, error) {
-	if c.Status() == Stopped {
-		return nil, fmt.Errorf("cannot list processes of %s: container not running", c.State.ID)
-	}
 	m, err := c.cgroupManager()
-	if err != nil {
-		return nil, err
+	if err == nil {
+		var pids []int
+		if pids, err = m.Pids(); err == nil {
+			return pids, nil
+		}
 	}
-	return m.Pids()
+	if c.Status() == Stopped {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("list processes of %s: %w", c.State.ID, err)
 }
 
 // Stats reads the container's cgroup statistics.
@@ -51,7 +55,7 @@ func (c *Container) Stats() (*cgroups.Stats, error) {
 	}
 	m, err := c.cgroupManager()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read stats of %s: %w", c.State.ID, err)
 	}
 	return m.Stats()
 }
@@ -77,7 +81,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	}
 	m, err := c.cgroupManager()
 	if err != nil {
-		return err
+		return fmt.Errorf("update %s: %w", c.State.ID, err)
 	}
 	apply := *r
 	apply.Devices = nil

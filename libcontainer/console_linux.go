@@ -13,7 +13,10 @@ import (
 // setupConsole creates a pty in the container's own devpts, sends the master to the
 // --console-socket and makes the slave the process's stdio and controlling terminal. The pty
 // is opened through /dev/ptmx after pivot_root, which setupDev made a symlink to pts/ptmx.
-func setupConsole(socketFd int, size *specs.Box, devConsole bool) error {
+// Like runc, the slave is given to the process's user (its uid; the group stays the one
+// devpts chose, its gid= option), and ONLCR is cleared when husk's own terminal proxy is the
+// other end (proxied): output then reaches the caller with "\n" line ends, not "\r\n".
+func setupConsole(socketFd int, p *specs.Process, devConsole, proxied bool) error {
 	if socketFd < 0 {
 		return fmt.Errorf("process.terminal: no console socket")
 	}
@@ -24,7 +27,7 @@ func setupConsole(socketFd int, size *specs.Box, devConsole bool) error {
 		return fmt.Errorf("process.terminal: create pty: %w", err)
 	}
 	defer master.Close()
-	if size != nil {
+	if size := p.ConsoleSize; size != nil {
 		if err := master.Resize(console.WinSize{Height: uint16(size.Height), Width: uint16(size.Width)}); err != nil {
 			return fmt.Errorf("process.consoleSize: %w", err)
 		}
@@ -34,6 +37,14 @@ func setupConsole(socketFd int, size *specs.Box, devConsole bool) error {
 		return fmt.Errorf("process.terminal: open %s: %w", slavePath, err)
 	}
 	defer unix.Close(slave)
+	if err := giveTerminal(slave, int(p.User.UID)); err != nil {
+		return err
+	}
+	if proxied {
+		if err := clearONLCR(slave); err != nil {
+			return err
+		}
+	}
 	if devConsole {
 		if err := mountConsole(slave); err != nil {
 			return err
@@ -90,6 +101,31 @@ func mountConsole(slave int) error {
 	src := "/proc/self/fd/" + strconv.Itoa(slave)
 	if err := unix.Mount(src, "/proc/self/fd/"+strconv.Itoa(target), "", unix.MS_BIND, ""); err != nil {
 		return fmt.Errorf("process.terminal: bind the pty over /dev/console: %w", err)
+	}
+	return nil
+}
+
+// giveTerminal makes uid the owner of the pty slave, so that the process can use its own
+// terminal (chmod, and a devpts mode that only lets the owner write to it). As in runc, a
+// chown the kernel refuses (a uid not mapped in the user namespace, EINVAL; an owner not
+// mapped, EPERM; a read-only devpts, EROFS) leaves the owner as it was.
+func giveTerminal(slave, uid int) error {
+	err := unix.Fchown(slave, uid, -1)
+	if err == nil || err == unix.EINVAL || err == unix.EPERM || err == unix.EROFS {
+		return nil
+	}
+	return fmt.Errorf("process.terminal: chown the pty to uid %d: %w", uid, err)
+}
+
+// clearONLCR turns off the terminal's translation of "\n" into "\r\n" on output.
+func clearONLCR(slave int) error {
+	t, err := unix.IoctlGetTermios(slave, unix.TCGETS)
+	if err != nil {
+		return fmt.Errorf("process.terminal: read the pty's settings: %w", err)
+	}
+	t.Oflag &^= unix.ONLCR
+	if err := unix.IoctlSetTermios(slave, unix.TCSETS, t); err != nil {
+		return fmt.Errorf("process.terminal: clear ONLCR on the pty: %w", err)
 	}
 	return nil
 }

@@ -22,32 +22,72 @@ type Container struct {
 	lock  *os.File
 }
 
-// Load opens an existing container and takes its lock; Close releases it.
+// Load reads an existing container's state without taking its lock: enough for everything
+// that does not change the container (see lock_linux.go). Its status is derived from the host
+// on each call.
 func Load(root, id string) (*Container, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(root, id)
-	lock, err := lockDir(dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("container %s: %w", id, ErrNotExist)
-		}
-		return nil, fmt.Errorf("open container %s: %w", id, err)
+	c := &Container{Root: root, Dir: filepath.Join(root, id)}
+	if err := c.readState(); err != nil {
+		return nil, err
 	}
-	st, err := loadState(dir)
-	if err != nil {
-		lock.Close()
-		if errors.Is(err, os.ErrNotExist) {
-			// A create is still in progress or died before saving its state.
-			return nil, fmt.Errorf("container %s (state.json missing in %s): %w", id, dir, ErrNotExist)
-		}
-		return nil, fmt.Errorf("load container %s: %w", id, err)
-	}
-	return &Container{Root: root, Dir: dir, State: st, lock: lock}, nil
+	return c, nil
 }
 
-// Close releases the container's lock.
+// LoadLocked is Load with the container's lock taken first; Close releases it.
+func LoadLocked(root, id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	c := &Container{Root: root, Dir: filepath.Join(root, id)}
+	if err := c.Lock(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Lock takes the container's lock, unless this Container holds it already, and reads its
+// state again: it may have changed since it was read without the lock.
+func (c *Container) Lock() error {
+	if c.lock != nil {
+		return nil
+	}
+	id := filepath.Base(c.Dir)
+	lock, err := lockDir(c.Dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("container %s: %w", id, ErrNotExist)
+		}
+		return fmt.Errorf("open container %s: %w", id, err)
+	}
+	c.lock = lock
+	if err := c.readState(); err != nil {
+		c.Close()
+		return err
+	}
+	return nil
+}
+
+func (c *Container) readState() error {
+	id := filepath.Base(c.Dir)
+	st, err := loadState(c.Dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			if _, derr := os.Stat(c.Dir); derr == nil {
+				// A create that has not saved its first state yet, or died before it did.
+				return fmt.Errorf("container %s (state.json missing in %s): %w", id, c.Dir, ErrNotExist)
+			}
+			return fmt.Errorf("container %s: %w", id, ErrNotExist)
+		}
+		return fmt.Errorf("load container %s: %w", id, err)
+	}
+	c.State = st
+	return nil
+}
+
+// Close releases the container's lock, when held.
 func (c *Container) Close() {
 	if c.lock != nil {
 		c.lock.Close()
@@ -57,15 +97,27 @@ func (c *Container) Close() {
 
 // initAlive says whether the recorded init still runs (same pid, same start time, not a zombie).
 func (c *Container) initAlive() bool {
-	if c.State.InitPid <= 0 {
-		return false
+	return sameProcess(c.State.InitPid, c.State.InitStartTime)
+}
+
+// creating says whether the state is a create's first one (not its final one), and then
+// whether that create still runs.
+func (c *Container) creating() (unfinished, alive bool) {
+	if c.State.CreatorPid == 0 {
+		return false, false
 	}
-	start, zombie, err := procStartTime(c.State.InitPid)
-	return err == nil && !zombie && start == c.State.InitStartTime
+	return true, sameProcess(c.State.CreatorPid, c.State.CreatorStartTime)
 }
 
 // Status derives the container's status from the host.
 func (c *Container) Status() string {
+	if unfinished, alive := c.creating(); unfinished {
+		if alive {
+			return Creating
+		}
+		// The create was killed half way: what it made is only fit to be deleted.
+		return Stopped
+	}
 	if !c.initAlive() {
 		return Stopped
 	}
@@ -82,10 +134,13 @@ func (c *Container) Status() string {
 
 func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	if len(c.State.CgroupPaths) == 0 {
-		return nil, errors.New("container has no cgroup")
+		return nil, errNoCgroup
 	}
 	return cgroups.Load(c.State.CgroupPaths)
 }
+
+// errNoCgroup: the container was created rootless without permission to make a cgroup.
+var errNoCgroup = errors.New("the container has no cgroup: it was created rootless, without a cgroup it could manage (a delegated cgroup v2 subtree gives one)")
 
 // OCIState is the runtime-spec state, with runc's extra fields, as `husk state` prints it.
 type OCIState struct {
@@ -104,7 +159,7 @@ type OCIState struct {
 func (c *Container) OCIState() OCIState {
 	status := c.Status()
 	pid := c.State.InitPid
-	if status == Stopped {
+	if status == Stopped || status == Creating && !c.initAlive() {
 		pid = 0
 	}
 	return c.ociStateWith(status, pid)
@@ -124,11 +179,34 @@ func (c *Container) ociStateWith(status string, pid int) OCIState {
 	}
 }
 
-// Signal sends sig to the init, or with all to every process in the container's cgroup.
+// Signal sends sig to the init, or with all to every process in the container's cgroup (and
+// SIGKILL to all of them when the container has no pid namespace of its own: killsWholeCgroup).
 func (c *Container) Signal(sig unix.Signal, all bool) error {
+	whole, err := c.killsWholeCgroup(sig)
+	if err != nil {
+		return err
+	}
+	if whole && c.Status() != Creating {
+		return c.killCgroup()
+	}
+	// A pidfd pins the init: checked after it is open, it cannot be another process that
+	// reused the pid by the time the signal is sent.
+	pidfd, err := unix.PidfdOpen(c.State.InitPid, 0)
+	if err != nil && c.State.InitPid > 0 && err != unix.ESRCH {
+		return fmt.Errorf("signal %s: pidfd_open %d: %w", c.State.ID, c.State.InitPid, err)
+	}
+	if err == nil {
+		defer unix.Close(pidfd)
+	}
 	status := c.Status()
-	if status == Stopped {
+	switch {
+	case status == Creating:
+		return fmt.Errorf("cannot signal %s: container not running (it is still being created)", c.State.ID)
+	case status == Stopped || err != nil:
 		return fmt.Errorf("cannot signal %s: container not running", c.State.ID)
+	}
+	if all && len(c.State.CgroupPaths) == 0 && sig == unix.SIGKILL && c.ownPidNS() {
+		all = false // killing the init of its pid namespace kills every process in it
 	}
 	if all {
 		m, err := c.cgroupManager()
@@ -137,7 +215,7 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 		}
 		return m.Kill(sig)
 	}
-	if err := unix.Kill(c.State.InitPid, sig); err != nil {
+	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
 		if err == unix.ESRCH {
 			return fmt.Errorf("cannot signal %s: container not running: no such process", c.State.ID)
 		}
@@ -154,14 +232,19 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	return nil
 }
 
+// ownPidNS says whether the container has a pid namespace of its own.
+func (c *Container) ownPidNS() bool {
+	spec, err := c.State.ExecSpec()
+	return err == nil && hasNewNamespace(spec.Linux.Namespaces, specs.PIDNamespace)
+}
+
 // List returns the ids of all containers under root, sorted.
 func List(root string) ([]string, error) {
+	// A missing root is an error, as in runc: it is more likely a mistyped --root than a host
+	// without containers.
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("read %s: %w", root, err)
+		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	var ids []string
 	for _, e := range entries {

@@ -38,6 +38,9 @@ type CreateOpts struct {
 	NoNewKeyring bool
 	PreserveFds  int
 	PidfdSocket  string // receives a pidfd of the init
+	// RootlessCgroups tolerates having no permission to create the container's cgroup
+	// (runc's --rootless; see rootlessCgroup).
+	RootlessCgroups bool
 	// Stdio for the container's process; nil means the caller's own.
 	Stdin, Stdout, Stderr *os.File
 }
@@ -56,7 +59,8 @@ type initConfig struct {
 	NoPivot      bool               `json:"no_pivot,omitempty"`
 	NoNewKeyring bool               `json:"no_new_keyring,omitempty"`
 	Console      bool               `json:"console,omitempty"`
-	KeepFds      int                `json:"keep_fds"` // fds 3..3+KeepFds-1 reach the workload
+	Proxied      bool               `json:"proxied,omitempty"` // the console's master goes to husk's own terminal proxy
+	KeepFds      int                `json:"keep_fds"`          // fds 3..3+KeepFds-1 reach the workload
 	Env          []string           `json:"env"`
 	Hooks        bool               `json:"hooks,omitempty"` // the parent runs prestart/createRuntime hooks
 	Seccomp      *seccomp.Filter    `json:"seccomp,omitempty"`
@@ -85,6 +89,11 @@ func Create(opts CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rootlessEUID() {
+		if err := validateRootless(spec); err != nil {
+			return nil, err
+		}
+	}
 	// Decided before anything exists, so that a refusal leaves nothing behind.
 	lsm, err := theHost.resolve(lsmRequest{field: "process.apparmorProfile", value: spec.Process.ApparmorProfile},
 		lsmRequest{field: "process.selinuxLabel", value: spec.Process.SelinuxLabel},
@@ -96,8 +105,16 @@ func Create(opts CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkProcBindSources(spec, bundle); err != nil {
+		return nil, err
+	}
 	t.phase("load config")
 
+	// Resolved before anything exists; nothing is made until the state names it.
+	cg, err := cgroups.New(spec.Linux.CgroupsPath, opts.ID)
+	if err != nil {
+		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
 	if err := os.MkdirAll(opts.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("create state root %s: %w", opts.Root, err)
 	}
@@ -110,29 +127,59 @@ func Create(opts CreateOpts) (*Container, error) {
 	}
 	lock, err := lockDir(dir)
 	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			// A delete of the id came between the mkdir and the lock: it is not ours to
+			// remove any more.
+			return nil, fmt.Errorf("container %s was deleted while it was being created", opts.ID)
+		}
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	c := &Container{Root: opts.Root, Dir: dir, lock: lock, State: &State{
-		ID: opts.ID, Bundle: bundle, Rootfs: rootfs,
+		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, CgroupPaths: cg.Paths(), Created: time.Now().UTC(),
+		CreatorPid: os.Getpid(),
 	}}
-	if err := c.State.setSpec(spec); err != nil {
+	fail := func(err error) (*Container, error) {
 		os.RemoveAll(dir)
 		c.Close()
 		return nil, err
 	}
+	// Checked once the id is ours: a create of the same id that got there first is "already
+	// exists", not a cgroup in use.
+	if err := refuseUsedCgroup(cg, cgroupName(spec.Linux.CgroupsPath, opts.ID)); err != nil {
+		return fail(err)
+	}
+	if c.State.CreatorStartTime, _, err = procStartTime(os.Getpid()); err != nil {
+		return fail(fmt.Errorf("read own start time: %w", err))
+	}
+	if err := c.State.setSpec(spec); err != nil {
+		return fail(err)
+	}
 	if host := os.Getenv("NOTIFY_SOCKET"); host != "" {
 		if err := setupNotify(dir, spec); err != nil {
-			os.RemoveAll(dir)
-			c.Close()
-			return nil, err
+			return fail(err)
 		}
 		c.State.NotifySocket = host
+	}
+	// The first state, before any cgroup exists: from here on, whenever husk is killed,
+	// delete finds what was made (the status reads "creating" while this process lives,
+	// "stopped" once it is gone).
+	if err := writeState(dir, c.State, false); err != nil {
+		return fail(err)
+	}
+	t.phase("state dir")
+	if opts.RootlessCgroups {
+		// May make the cgroup (a delegated subtree) or decide on none; either way after the
+		// first state named it.
+		if cg, err = rootlessCgroup(cg, spec); err != nil {
+			return fail(err)
+		}
+		c.State.CgroupPaths = cgroupPaths(cg)
 	}
 	p := &parent{c: c, spec: spec, filter: filter, t: t, root: opts.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
 		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: spec.Linux.Namespaces,
-		pidfdSocket: opts.PidfdSocket, lsm: lsm,
+		pidfdSocket: opts.PidfdSocket, lsm: lsm, cgroup: cg,
 		noPivot: opts.NoPivot, noNewKeyring: opts.NoNewKeyring}
 	if err := p.create(opts.PidFile); err != nil {
 		p.abort()
@@ -171,7 +218,7 @@ type parent struct {
 	cmd     *exec.Cmd
 	sock    *os.File
 	initPid int
-	cgroup  cgroups.Manager
+	cgroup  cgroups.Manager // nil: none (rootless without cgroup access)
 	// warm is closed when cgroups.WarmUp has run (see there): the init's own cgroup join
 	// waits for it, and is then cheap.
 	warm chan struct{}
@@ -191,6 +238,9 @@ type parent struct {
 // paused container is moved by husk after it is ready (lateCgroup). Whenever husk moves the
 // init, the background warm-up (cgroups.WarmUp) starts here.
 func (p *parent) planCgroupJoin() error {
+	if p.cgroup == nil {
+		return nil
+	}
 	if err := p.chooseCgroupJoin(); err != nil {
 		return err
 	}
@@ -259,22 +309,9 @@ func (p *parent) create(pidFile string) error {
 	if err := unix.Chmod(fifo, 0o622); err != nil {
 		return fmt.Errorf("chmod %s: %w", fifo, err)
 	}
-	cg, err := cgroups.New(p.spec.Linux.CgroupsPath, p.c.State.ID)
-	if err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
-	}
-	p.cgroup = cg
 	if err := p.planCgroupJoin(); err != nil {
 		return err
 	}
-	// A preliminary state (no init yet) names the cgroup, so that if husk is killed from here
-	// on, `delete` finds and removes what was made; the status reads "stopped" until the end.
-	p.c.State.CgroupPaths = cg.Paths()
-	p.c.State.Created = time.Now().UTC()
-	if err := writeState(p.c.Dir, p.c.State, false); err != nil {
-		return err
-	}
-	p.t.phase("state dir")
 	if err := p.spawn(); err != nil {
 		return err
 	}
@@ -288,15 +325,21 @@ func (p *parent) create(pidFile string) error {
 	}
 	p.c.State.InitPid = p.initPid
 	p.c.State.InitStartTime = st
-	p.c.State.CgroupPaths = p.cgroup.Paths()
 	p.c.State.NamespacePaths = namespacePaths(p.initPid, p.spec.Linux.Namespaces)
 	p.c.State.ExternalFds = stdioLinks(p.initPid)
+	// Saved before the init is told anything more (it cannot outlive a killed husk for longer
+	// than its next read on the socket), so that delete can kill it even before it is in its
+	// cgroup, and state can name it while the createRuntime hooks run.
+	if err := writeState(p.c.Dir, p.c.State, false); err != nil {
+		return err
+	}
 	if err := p.configure(); err != nil {
 		return err
 	}
 	p.t.phase("init ready")
 	p.sock.Close()
 	p.c.State.Created = time.Now().UTC()
+	p.c.State.CreatorPid, p.c.State.CreatorStartTime = 0, 0
 	if err := saveState(p.c.Dir, p.c.State); err != nil {
 		return err
 	}
@@ -406,15 +449,15 @@ func (p *parent) spawn() error {
 			return fmt.Errorf("process.oomScoreAdj: write %s: %w", path, err)
 		}
 	}
-	if p.exec {
-		return nil // the cgroup exists; the init joins it when it asks (joinCgroup)
+	if p.exec || p.cgroup == nil {
+		return nil // the cgroup exists (the init joins it when it asks: joinCgroup), or none
 	}
 	// The limits are in place before the init joins the cgroup (joinCgroup).
 	if err := p.cgroup.Apply(-1); err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
 	p.t.phase("cgroup mkdir")
-	if err := p.cgroup.Set(cgroupResources(p.spec)); err != nil {
+	if err := p.cgroup.Set(rootlessResources(cgroupResources(p.spec))); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	p.t.phase("cgroup limits")
@@ -521,8 +564,11 @@ func (p *parent) bootstrap() error {
 		}
 	}
 	fmt.Fprintf(&b, "clone %d\n", clone)
-	for clock, off := range p.spec.Linux.TimeOffsets {
-		fmt.Fprintf(&b, "timeoffset %s %d %d\n", clock, off.Secs, off.Nanosecs)
+	if rootlessEUID() {
+		b.WriteString("rootless\n")
+	}
+	if len(p.spec.Linux.TimeOffsets) > 0 {
+		b.WriteString("timeoffsets\n")
 	}
 	if err := writeFrame(p.sock, []byte(b.String())); err != nil {
 		return fmt.Errorf("send bootstrap to init: %w", err)
@@ -534,7 +580,18 @@ func (p *parent) bootstrap() error {
 		}
 		switch m.Type {
 		case msgUsermap:
-			if err := writeIDMaps(m.Pid, p.spec.Linux); err != nil {
+			write := writeIDMaps
+			if rootlessEUID() {
+				write = writeRootlessIDMaps
+			}
+			if err := write(m.Pid, p.spec.Linux); err != nil {
+				return err
+			}
+			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
+				return fmt.Errorf("send to init: %w", err)
+			}
+		case msgTimeOffsets:
+			if err := writeTimeOffsets(m.Pid, p.spec.Linux.TimeOffsets); err != nil {
 				return err
 			}
 			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
@@ -580,7 +637,7 @@ func (p *parent) configure() error {
 		ID:   p.c.State.ID, InitPid: p.initPid, SpecJSON: specJSON, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
 		NoPivot: p.noPivot, NoNewKeyring: p.noNewKeyring, Exec: p.exec, WaitResume: p.lateCgroup,
 		JoinCgroup: !p.lateCgroup && p.joinRest != nil, CgroupTasks: p.joinTasks, NewCgroupNS: !p.exec && hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
-		Console: p.consoleSocket != "" || p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,
+		Console: p.consoleSocket != "" || p.consoleConn != nil, Proxied: p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,
 		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter, LSM: p.lsm,
 		Debug:      slog.Default().Enabled(context.Background(), slog.LevelDebug),
 		TestKillAt: initKillAt(p.t.killAt),
@@ -623,6 +680,10 @@ func (p *parent) configure() error {
 			}
 			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
 				return fmt.Errorf("send to init: %w", err)
+			}
+		case msgMountSource:
+			if err := p.sendMountSource(m.Index); err != nil {
+				return err
 			}
 		case msgSeccompFd:
 			if err := p.passListener(m.Fd); err != nil {
@@ -759,11 +820,12 @@ func (p *parent) initDied(readErr error) error {
 	return errors.New("container init exited before it was ready")
 }
 
-// setInitialAffinity applies process.execCPUAffinity.initial: the CPUs the new process runs
-// on before it enters the container's cgroup.
+// setInitialAffinity applies process.execCPUAffinity.initial to an exec: the CPUs the new
+// process runs on before it enters the container's cgroup. The runtime-spec makes the
+// setting not applicable to the container's init, and runc ignores it there.
 func (p *parent) setInitialAffinity() error {
 	a := p.spec.Process.ExecCPUAffinity
-	if a == nil || a.Initial == "" {
+	if !p.exec || a == nil || a.Initial == "" {
 		return nil
 	}
 	set, err := parseCPUList(a.Initial)
@@ -792,6 +854,38 @@ func writeIDMaps(pid int, l *specs.Linux) error {
 		return err
 	}
 	return write("gid_map", l.GIDMappings)
+}
+
+// cgroupPaths is what state.json keeps of the container's cgroup (nil for none).
+func cgroupPaths(cg cgroups.Manager) map[string]string {
+	if cg == nil {
+		return nil
+	}
+	return cg.Paths()
+}
+
+// cgroupName is what config.json calls the container's cgroup: its cgroupsPath, or by default
+// its id.
+func cgroupName(cgroupsPath, id string) string {
+	if cgroupsPath != "" {
+		return cgroupsPath
+	}
+	return id
+}
+
+// writeTimeOffsets sets the offsets of the time namespace the init made for its children. The
+// parent writes them because it can: it is the host's root, where the init may be the root of a
+// user namespace, which cannot open the /proc files of its own non-dumpable process.
+func writeTimeOffsets(pid int, offsets map[string]specs.LinuxTimeOffset) error {
+	var b strings.Builder
+	for clock, off := range offsets {
+		fmt.Fprintf(&b, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
+	}
+	path := fmt.Sprintf("/proc/%d/timens_offsets", pid)
+	if err := os.WriteFile(path, []byte(b.String()), 0); err != nil {
+		return fmt.Errorf("linux.timeOffsets: write %s: %w", path, err)
+	}
+	return nil
 }
 
 func namespacePaths(pid int, nss []specs.LinuxNamespace) map[string]string {
@@ -848,6 +942,11 @@ func waitGone(pid int, timeout time.Duration) bool {
 		return true // already gone
 	}
 	defer unix.Close(fd)
+	return waitPidfd(fd, timeout)
+}
+
+// waitPidfd waits until the process of pidfd has exited (a zombie counts).
+func waitPidfd(fd int, timeout time.Duration) bool {
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	deadline := time.Now().Add(timeout)
 	for {

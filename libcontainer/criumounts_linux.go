@@ -77,7 +77,7 @@ func extMountSources(spec *specs.Spec, rootfs, bundle string, own map[string]str
 	// a name that is no mount point is not used by criu.
 	devices := spec.Linux.Devices
 	if !devIsBindMounted(spec.Mounts) {
-		devices = append(append([]specs.LinuxDevice{}, defaultDevices...), devices...)
+		devices = append(defaultNodes(devices), devices...)
 	}
 	for _, d := range devices {
 		out = append(out, [2]string{criuMountDest(rootfs, d.Path), d.Path})
@@ -172,11 +172,16 @@ func prepareMountPoint(root *os.File, bundle string, m specs.Mount, bound *[]str
 		}
 		return d.Close()
 	}
-	srcFile, isDir, err := openBindSource(bundle, m.Source)
+	srcFile, err := os.OpenFile(bindSourcePath(&m, bundle), unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return fmt.Errorf("open bind source: %w", err)
 	}
 	defer srcFile.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(srcFile.Fd()), &st); err != nil {
+		return fmt.Errorf("stat bind source %s: %w", srcFile.Name(), err)
+	}
+	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	dest, err := openInRoot(root, m.Destination, !isDir)
 	if err != nil {
 		return err

@@ -2,45 +2,71 @@ package libcontainer
 
 import specs "github.com/opencontainers/runtime-spec/specs-go"
 
-func devRule(typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {
-	r := specs.LinuxDeviceCgroup{Allow: true, Type: typ, Access: access}
-	if major >= 0 {
-		r.Major = &major
-	}
-	if minor >= 0 {
-		r.Minor = &minor
-	}
-	return r
+// defaultDevice is one entry of runc's default device list: an allow rule, and for the
+// standard nodes the path where every container gets that node.
+type defaultDevice struct {
+	path         string // "" for a rule that comes with no node
+	typ          string
+	major, minor int64 // -1: any
+	access       string
 }
 
-// defaultDeviceRules are allowed after the config's own rules, as runc does: any device node
-// may be created (but not opened), the default devices, ptys and the console, and /dev/net/tun.
-var defaultDeviceRules = []specs.LinuxDeviceCgroup{
-	devRule("c", -1, -1, "m"), devRule("b", -1, -1, "m"),
-	devRule("c", 1, 3, "rwm"), devRule("c", 1, 8, "rwm"), devRule("c", 1, 7, "rwm"),
-	devRule("c", 5, 0, "rwm"), devRule("c", 1, 5, "rwm"), devRule("c", 1, 9, "rwm"),
-	devRule("c", 5, 1, "rwm"), devRule("c", 136, -1, "rwm"), devRule("c", 5, 2, "rwm"),
-	devRule("c", 10, 200, "rwm"),
+// defaultDevices is runc's list (specconv.AllowedDevices), in its order: any device node may be
+// created (but not opened), the standard nodes, ptys and /dev/ptmx, and /dev/net/tun.
+var defaultDevices = []defaultDevice{
+	{"", "c", -1, -1, "m"}, {"", "b", -1, -1, "m"},
+	{"/dev/null", "c", 1, 3, "rwm"}, {"/dev/random", "c", 1, 8, "rwm"},
+	{"/dev/full", "c", 1, 7, "rwm"}, {"/dev/tty", "c", 5, 0, "rwm"},
+	{"/dev/zero", "c", 1, 5, "rwm"}, {"/dev/urandom", "c", 1, 9, "rwm"},
+	{"", "c", 136, -1, "rwm"}, {"", "c", 5, 2, "rwm"}, {"", "c", 10, 200, "rwm"},
 }
 
-// cgroupResources is linux.resources as applied to the cgroup: the device rules get the
-// defaults and an allow rule for every device in linux.devices appended.
+// defaultsNotListed is defaultDevices without the standard nodes that linux.devices lists
+// itself: as in runc, the config's entry takes the place of the default one, node and rule.
+func defaultsNotListed(listed []specs.LinuxDevice) []defaultDevice {
+	var out []defaultDevice
+next:
+	for _, d := range defaultDevices {
+		for _, l := range listed {
+			if d.path != "" && l.Path == d.path {
+				continue next
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// defaultNodes are the standard device nodes a container's /dev gets besides linux.devices.
+func defaultNodes(listed []specs.LinuxDevice) []specs.LinuxDevice {
+	var out []specs.LinuxDevice
+	for _, d := range defaultsNotListed(listed) {
+		if d.path != "" {
+			out = append(out, specs.LinuxDevice{Path: d.path, Type: d.typ, Major: d.major, Minor: d.minor})
+		}
+	}
+	return out
+}
+
+// cgroupResources is linux.resources as applied to the cgroup, built as runc builds it: the
+// config's device rules, then the default allow rules (defaultsNotListed). A node of
+// linux.devices gets no rule of its own: it is created, but only these rules decide whether it
+// can be opened, so a config that denies all and lists a node keeps that node closed.
 func cgroupResources(spec *specs.Spec) *specs.LinuxResources {
 	var r specs.LinuxResources
 	if spec.Linux.Resources != nil {
 		r = *spec.Linux.Resources
 	}
 	devs := append([]specs.LinuxDeviceCgroup{}, r.Devices...)
-	devs = append(devs, defaultDeviceRules...)
-	for _, d := range spec.Linux.Devices {
-		typ := d.Type
-		if typ == "u" {
-			typ = "c"
+	for _, d := range defaultsNotListed(spec.Linux.Devices) {
+		rule := specs.LinuxDeviceCgroup{Allow: true, Type: d.typ, Access: d.access}
+		if d.major >= 0 {
+			rule.Major = &d.major
 		}
-		if typ == "p" {
-			continue // fifos are not device-controlled
+		if d.minor >= 0 {
+			rule.Minor = &d.minor
 		}
-		devs = append(devs, devRule(typ, d.Major, d.Minor, "rwm"))
+		devs = append(devs, rule)
 	}
 	r.Devices = devs
 	return &r

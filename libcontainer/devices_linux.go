@@ -10,16 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The devices every container gets, as runc creates them.
-var defaultDevices = []specs.LinuxDevice{
-	{Path: "/dev/null", Type: "c", Major: 1, Minor: 3},
-	{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5},
-	{Path: "/dev/full", Type: "c", Major: 1, Minor: 7},
-	{Path: "/dev/random", Type: "c", Major: 1, Minor: 8},
-	{Path: "/dev/urandom", Type: "c", Major: 1, Minor: 9},
-	{Path: "/dev/tty", Type: "c", Major: 5, Minor: 0},
-}
-
 func devIsBindMounted(mounts []specs.Mount) bool {
 	for _, m := range mounts {
 		if filepath.Clean(m.Destination) == "/dev" && isBind(m) {
@@ -29,10 +19,11 @@ func devIsBindMounted(mounts []specs.Mount) bool {
 	return false
 }
 
-// setupDev fills the container's /dev: default and configured device nodes, the standard
-// symlinks and /dev/ptmx pointing at the container's own devpts.
+// setupDev fills the container's /dev: the standard nodes (those linux.devices does not list
+// itself) and the configured ones, the standard symlinks and /dev/ptmx pointing at the
+// container's own devpts.
 func (m *mounter) setupDev(devices []specs.LinuxDevice) error {
-	all := append(append([]specs.LinuxDevice{}, defaultDevices...), devices...)
+	all := append(defaultNodes(devices), devices...)
 	if err := m.createDevices(all); err != nil {
 		return err
 	}

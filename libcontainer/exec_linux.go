@@ -31,12 +31,18 @@ type ExecOpts struct {
 
 // Exec starts a new process inside a running container, confined like its init (the same
 // namespaces, cgroup, seccomp filter; capabilities, user and rlimits from opts.Process), and
-// returns its pid once it has exec'd.
+// returns its pid once it has exec'd. It does not take the container's lock (see
+// lock_linux.go): a process that is slow to start, or stopped before its execve, holds up
+// nobody. A container paused meanwhile freezes the process as it joins the cgroup (runc
+// does the same); one deleted meanwhile fails the exec, and its process is killed with the
+// cgroup (Destroy) or by the exec itself when it is not in it yet.
 func (c *Container) Exec(opts ExecOpts) (int, error) {
 	status := c.Status()
 	switch st := status; st {
 	case Stopped:
 		return 0, fmt.Errorf("cannot exec in a stopped container %s: container not running", c.State.ID)
+	case Creating:
+		return 0, fmt.Errorf("cannot exec in container %s: container not running (it is still being created)", c.State.ID)
 	case Paused:
 		if !opts.IgnorePaused {
 			return 0, fmt.Errorf("cannot exec in a paused container %s (use --ignore-paused)", c.State.ID)
@@ -84,6 +90,13 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 	if err := p.bootstrap(); err != nil {
 		p.abort()
 		return 0, err
+	}
+	// The namespaces were opened through /proc/<init pid>: if that init died since the status
+	// was read, the pid may name another process now, whose namespaces these would be. The
+	// same init still alive now was the one then.
+	if !c.initAlive() {
+		p.abort()
+		return 0, fmt.Errorf("cannot exec in container %s: container not running (it stopped while the exec started)", c.State.ID)
 	}
 	t.phase("namespaces")
 	if err := p.configure(); err != nil {
@@ -134,8 +147,15 @@ func (c *Container) joinNamespaces(spec *specs.Spec) []specs.LinuxNamespace {
 	return out
 }
 
-// execCgroup is the container's cgroup, or the sub-cgroups exec --cgroup named.
+// execCgroup is the container's cgroup, or the sub-cgroups exec --cgroup named; nil for a
+// container without one (rootless without cgroup access).
 func (c *Container) execCgroup(sub map[string]string) (cgroups.Manager, error) {
+	if len(c.State.CgroupPaths) == 0 {
+		if len(sub) > 0 {
+			return nil, fmt.Errorf("--cgroup: container %s has no cgroup (rootless, without cgroup access)", c.State.ID)
+		}
+		return nil, nil
+	}
 	paths := map[string]string{}
 	for k, v := range c.State.CgroupPaths {
 		paths[k] = v

@@ -13,18 +13,31 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
+// hookPlace is what a hook starts with besides its own path, args and env: a working
+// directory (empty: husk's own) and the environment of a hook that sets none (nil: an
+// empty one). The hooks the init runs take theirs from the container, as in runc.
+type hookPlace struct {
+	dir string
+	env []string
+}
+
 // runHooks runs each hook in order with the state on its stdin; the first failure stops them.
 func runHooks(kind string, hooks []specs.Hook, st OCIState) error {
-	return runHookList(kind, hooks, st, false)
+	return runHookList(kind, hooks, st, hookPlace{}, false)
+}
+
+// runHooksAt is runHooks with a working directory and default environment.
+func runHooksAt(kind string, hooks []specs.Hook, st OCIState, at hookPlace) error {
+	return runHookList(kind, hooks, st, at, false)
 }
 
 // runHooksWarn runs every hook even when one fails, logging each failure as a warning: what
 // the runtime-spec asks for poststart and poststop hooks.
 func runHooksWarn(kind string, hooks []specs.Hook, st OCIState) {
-	runHookList(kind, hooks, st, true)
+	runHookList(kind, hooks, st, hookPlace{}, true)
 }
 
-func runHookList(kind string, hooks []specs.Hook, st OCIState, warn bool) error {
+func runHookList(kind string, hooks []specs.Hook, st OCIState, at hookPlace, warn bool) error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -33,7 +46,7 @@ func runHookList(kind string, hooks []specs.Hook, st OCIState, warn bool) error 
 		return err
 	}
 	for i, h := range hooks {
-		if err := runHook(h, state); err != nil {
+		if err := runHook(h, state, at); err != nil {
 			err = fmt.Errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
 			if !warn {
 				return err
@@ -44,7 +57,7 @@ func runHookList(kind string, hooks []specs.Hook, st OCIState, warn bool) error 
 	return nil
 }
 
-func runHook(h specs.Hook, state []byte) error {
+func runHook(h specs.Hook, state []byte, at hookPlace) error {
 	ctx := context.Background()
 	if h.Timeout != nil {
 		var cancel context.CancelFunc
@@ -57,8 +70,12 @@ func runHook(h specs.Hook, state []byte) error {
 	}
 	cmd.Env = h.Env
 	if cmd.Env == nil {
-		cmd.Env = []string{}
+		cmd.Env = at.env
 	}
+	if cmd.Env == nil {
+		cmd.Env = []string{} // not husk's own (what os/exec does with nil)
+	}
+	cmd.Dir = at.dir
 	cmd.Stdin = bytes.NewReader(state)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -117,6 +117,9 @@ func runInit(sock *os.File) error {
 			return fmt.Errorf("unshare cgroup namespace: %w", err)
 		}
 	}
+	if err := resetCPUAffinity(); err != nil {
+		return err
+	}
 	t.phase("cgroup")
 	spec := cfg.Spec
 	caps := cfg.Caps
@@ -127,24 +130,14 @@ func runInit(sock *os.File) error {
 	// An exec joins a container whose root, hostname and sysctls are already set up: its
 	// mount namespace put it at the container's root.
 	if !cfg.Exec {
-		if err := setupRootfs(&cfg, sock, t); err != nil {
+		if err := setupContainer(&cfg, sock, t); err != nil {
 			return err
 		}
-		if err := setupUTS(spec); err != nil {
-			return err
-		}
-		if err := writeSysctls(spec.Linux.Sysctl); err != nil {
-			return err
-		}
-		if err := finishRootfs(spec, cfg.LSM.MountLabel); err != nil {
-			return err
-		}
-		t.phase("finish rootfs")
 	}
 	if cfg.Console {
 		// /dev/console only for the container's own init, and only in a /dev husk made.
 		devConsole := !cfg.Exec && !devIsBindMounted(spec.Mounts)
-		if err := setupConsole(consoleFd, spec.Process.ConsoleSize, devConsole); err != nil {
+		if err := setupConsole(consoleFd, spec.Process, devConsole, cfg.Proxied); err != nil {
 			return err
 		}
 	} else {
@@ -152,6 +145,11 @@ func runInit(sock *os.File) error {
 		// must not belong to a session led outside it (criu cannot checkpoint that).
 		if _, err := unix.Setsid(); err != nil {
 			return fmt.Errorf("setsid: %w", err)
+		}
+	}
+	if !cfg.Exec {
+		if err := finishReadonlyMounts(spec.Mounts); err != nil {
+			return err
 		}
 	}
 	t.phase("console")
@@ -167,6 +165,9 @@ func runInit(sock *os.File) error {
 		return err
 	}
 	if err := applyPersonality(spec.Linux.Personality); err != nil {
+		return err
+	}
+	if err := applyMemoryPolicy(spec.Linux.MemoryPolicy); err != nil {
 		return err
 	}
 	// The workload's AppArmor profile and SELinux label. Both take effect at execve, so they
@@ -187,8 +188,10 @@ func runInit(sock *os.File) error {
 	if err := unix.CloseRange(uint(3+cfg.KeepFds), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fmt.Errorf("close_range: %w", err)
 	}
-	// The working directory is checked before seccomp: a profile may forbid getcwd.
-	if err := chdirInRoot(spec.Process.Cwd); err != nil {
+	// The working directory is entered (and checked) before seccomp: a profile may forbid
+	// getcwd.
+	cwdAsUser, err := enterCwd(spec.Process.Cwd)
+	if err != nil {
 		return err
 	}
 	// Without no_new_privs the kernel only lets us load a filter while we hold CAP_SYS_ADMIN,
@@ -206,9 +209,10 @@ func runInit(sock *os.File) error {
 	if err := setupUser(spec.Process, cfg.Env); err != nil {
 		return err
 	}
-	// Again as the user, so that its permissions apply (checked inside the root above).
-	if err := unix.Chdir(spec.Process.Cwd); err != nil {
-		return fmt.Errorf("process.cwd: chdir %s: %w", spec.Process.Cwd, err)
+	if cwdAsUser {
+		if err := chdirInRoot(spec.Process.Cwd); err != nil {
+			return err
+		}
 	}
 	if err := caps.ApplyCaps(); err != nil {
 		return fmt.Errorf("process.capabilities: %w", err)
@@ -224,13 +228,17 @@ func runInit(sock *os.File) error {
 		}
 	}
 	t.phase("process")
-	env := withHome(cfg.Env, spec.Process.User.UID)
+	env := execEnv(cfg.Env, func() string { return homeOf(spec.Process.User.UID) })
 	path, err := lookPath(spec.Process.Args[0], env)
 	if err != nil {
 		return err
 	}
-	if err := applyExecAffinity(spec.Process.ExecCPUAffinity); err != nil {
-		return err
+	affinity := execCPUAffinity(&cfg)
+	// In its cgroup by now, unless an exec into a paused container joins it late.
+	if !cfg.WaitResume {
+		if err := applyExecAffinity(affinity); err != nil {
+			return err
+		}
 	}
 	if err := writeJSON(sock, syncMsg{Type: msgReady, Msg: t.b.String()}); err != nil {
 		return fmt.Errorf("report ready to parent: %w", err)
@@ -238,6 +246,9 @@ func runInit(sock *os.File) error {
 	if cfg.WaitResume {
 		if m, err := readMsg(sock); err != nil || m.Type != msgResume {
 			return fmt.Errorf("wait for parent to join the cgroup: %v %v", m.Type, err)
+		}
+		if err := applyExecAffinity(affinity); err != nil {
+			return err
 		}
 	}
 	if cfg.Exec {
@@ -258,7 +269,8 @@ func runInit(sock *os.File) error {
 	if spec.Hooks != nil && len(spec.Hooks.StartContainer) > 0 {
 		st := OCIState{OCIVersion: specs.Version, ID: cfg.ID, Pid: cfg.InitPid, Status: Created,
 			Bundle: cfg.Bundle, Annotations: spec.Annotations}
-		if err := runHooks("startContainer", spec.Hooks.StartContainer, st); err != nil {
+		// A hook without env of its own gets the workload's, as in runc.
+		if err := runHooksAt("startContainer", spec.Hooks.StartContainer, st, hookPlace{env: env}); err != nil {
 			return reportLate(err)
 		}
 	}
@@ -271,6 +283,41 @@ func runInit(sock *os.File) error {
 		return reportLate(fmt.Errorf("exec %s: %w", spec.Process.Args[0], err))
 	}
 	return nil
+}
+
+// setupContainer makes what the container's own init makes once for every process that will
+// join it: the root filesystem, host and domain name, loopback, sysctls, then the read-only
+// and masked paths.
+func setupContainer(cfg *initConfig, sock *os.File, t *initTimer) error {
+	spec := cfg.Spec
+	if err := setupRootfs(cfg, sock, t); err != nil {
+		return err
+	}
+	if err := setupUTS(spec); err != nil {
+		return err
+	}
+	if hasNewNamespace(spec.Linux.Namespaces, specs.NetworkNamespace) {
+		if err := bringUpLoopback(); err != nil {
+			return err
+		}
+	}
+	if err := writeSysctls(spec.Linux.Sysctl); err != nil {
+		return err
+	}
+	if err := finishRootfs(spec, cfg.LSM.MountLabel); err != nil {
+		return err
+	}
+	t.phase("finish rootfs")
+	return nil
+}
+
+// execCPUAffinity is process.execCPUAffinity for an exec, nil for the container's init: the
+// runtime-spec makes it not applicable there (runc ignores it too).
+func execCPUAffinity(cfg *initConfig) *specs.CPUAffinity {
+	if !cfg.Exec {
+		return nil
+	}
+	return cfg.Spec.Process.ExecCPUAffinity
 }
 
 // reportLate prints errors that happen after the parent has gone (after `start`): the only
@@ -329,6 +376,18 @@ func joinSessionKeyring(id string) error {
 		return fmt.Errorf("join session keyring: %w", err)
 	}
 	return nil
+}
+
+// enterCwd changes to process.cwd while the init still has its privileges, as runc does: a
+// process may start in a directory its user could not enter (/root, 0700, for uid 1000).
+// When even the init is refused (a directory of the container's user that root of a user
+// namespace may not search) it says so, and the caller tries again as the user.
+func enterCwd(cwd string) (asUser bool, err error) {
+	err = chdirInRoot(cwd)
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		return true, nil
+	}
+	return false, err
 }
 
 // chdirInRoot changes to the working directory and checks that it is inside the container's

@@ -24,13 +24,14 @@ type initSpec struct {
 
 // initLinux is the part of specs.Linux that the init uses.
 type initLinux struct {
-	Namespaces        []specs.LinuxNamespace  `json:"namespaces,omitempty"`
-	Devices           []specs.LinuxDevice     `json:"devices,omitempty"`
-	Sysctl            map[string]string       `json:"sysctl,omitempty"`
-	MaskedPaths       []string                `json:"maskedPaths,omitempty"`
-	ReadonlyPaths     []string                `json:"readonlyPaths,omitempty"`
-	RootfsPropagation string                  `json:"rootfsPropagation,omitempty"`
-	Personality       *specs.LinuxPersonality `json:"personality,omitempty"`
+	Namespaces        []specs.LinuxNamespace   `json:"namespaces,omitempty"`
+	Devices           []specs.LinuxDevice      `json:"devices,omitempty"`
+	Sysctl            map[string]string        `json:"sysctl,omitempty"`
+	MaskedPaths       []string                 `json:"maskedPaths,omitempty"`
+	ReadonlyPaths     []string                 `json:"readonlyPaths,omitempty"`
+	RootfsPropagation string                   `json:"rootfsPropagation,omitempty"`
+	Personality       *specs.LinuxPersonality  `json:"personality,omitempty"`
+	MemoryPolicy      *specs.LinuxMemoryPolicy `json:"memoryPolicy,omitempty"`
 }
 
 // newInitSpec takes the init's part of spec (whose Linux section validation guarantees).
@@ -43,6 +44,7 @@ func newInitSpec(spec *specs.Spec) *initSpec {
 		s.Linux = initLinux{
 			Namespaces: l.Namespaces, Devices: l.Devices, Sysctl: l.Sysctl, MaskedPaths: l.MaskedPaths,
 			ReadonlyPaths: l.ReadonlyPaths, RootfsPropagation: l.RootfsPropagation, Personality: l.Personality,
+			MemoryPolicy: l.MemoryPolicy,
 		}
 	}
 	return s
@@ -53,7 +55,8 @@ func newInitSpec(spec *specs.Spec) *initSpec {
 type execInitSpec struct {
 	Process *specs.Process `json:"process"`
 	Linux   struct {
-		Personality *specs.LinuxPersonality `json:"personality,omitempty"`
+		Personality  *specs.LinuxPersonality  `json:"personality,omitempty"`
+		MemoryPolicy *specs.LinuxMemoryPolicy `json:"memoryPolicy,omitempty"`
 	} `json:"linux"`
 }
 
@@ -66,6 +69,7 @@ func encodeInitSpec(spec *specs.Spec, exec bool) ([]byte, error) {
 	e.Process = spec.Process
 	if spec.Linux != nil {
 		e.Linux.Personality = spec.Linux.Personality
+		e.Linux.MemoryPolicy = spec.Linux.MemoryPolicy
 	}
 	return json.Marshal(&e)
 }
@@ -83,5 +87,5 @@ func decodeInitSpec(data []byte, exec bool) (*initSpec, error) {
 	if err := json.Unmarshal(data, &e); err != nil {
 		return nil, err
 	}
-	return &initSpec{Process: e.Process, Linux: initLinux{Personality: e.Linux.Personality}}, nil
+	return &initSpec{Process: e.Process, Linux: initLinux{Personality: e.Linux.Personality, MemoryPolicy: e.Linux.MemoryPolicy}}, nil
 }

@@ -9,13 +9,19 @@ import (
 
 // mountOpts is the parsed form of a spec mount's options.
 type mountOpts struct {
-	Flags       uintptr // MS_* flags for mount(2)
+	Flags uintptr // MS_* flags for mount(2)
+	// Cleared are the flags an option asked to clear (rw, suid, dev, exec, atime, ...): on a
+	// bind mount they make a remount as much as set flags do (see bindFlags).
+	Cleared     uintptr
 	Propagation []uintptr
 	Data        string // the options the filesystem itself parses
 	// Recursive attributes applied with mount_setattr(AT_RECURSIVE) after the mount.
 	AttrSet, AttrClr uint64
 	RecursiveAtime   bool // an r*atime option sets the atime mode (MOUNT_ATTR__ATIME)
 	TmpCopyUp        bool
+	// IDMap (options idmap, ridmap) makes the bind mount id-mapped; IDMapRecursive (ridmap)
+	// maps its submounts too (idmapmount_linux.go).
+	IDMap, IDMapRecursive bool
 }
 
 var mountFlagOpts = map[string]struct {
@@ -81,18 +87,23 @@ func MountOptionNames() []string {
 	for k := range recursiveAtimeOpts {
 		names = append(names, k)
 	}
-	return append(names, "tmpcopyup")
+	return append(names, "tmpcopyup", "idmap", "ridmap")
 }
 
 func parseMountOptions(options []string) (mountOpts, error) {
 	var o mountOpts
 	var data []string
 	for _, opt := range options {
+		if opt == "" {
+			continue // as runc: buildah sends one for `run -v SRC:DST` with a non-root user
+		}
 		if f, ok := mountFlagOpts[opt]; ok {
 			if f.clear {
 				o.Flags &^= f.flag
+				o.Cleared |= f.flag
 			} else {
 				o.Flags |= f.flag
+				o.Cleared &^= f.flag
 			}
 			continue
 		}
@@ -124,9 +135,9 @@ func parseMountOptions(options []string) (mountOpts, error) {
 			o.TmpCopyUp = true
 			continue
 		case "idmap", "ridmap":
-			return o, fmt.Errorf("option %q: id-mapped mounts are not supported by husk yet", opt)
-		case "":
-			return o, fmt.Errorf("empty option")
+			o.IDMap = true
+			o.IDMapRecursive = o.IDMapRecursive || opt == "ridmap"
+			continue
 		}
 		if strings.Contains(opt, ",") {
 			return o, fmt.Errorf("option %q contains a comma; give each option separately", opt)

@@ -16,20 +16,30 @@ import (
 type mounter struct {
 	root     *os.File // O_PATH handle of the rootfs
 	rootfs   string
+	rootPath string // the rootfs as the kernel names root (its fd's link), to place resolved paths
 	bundle   string
 	cgroupNS bool // the container has its own cgroup namespace
 	userNS   bool
-	label    string // SELinux label of the filesystems mounted (linux.mountLabel), if any
+	label    string   // SELinux label of the filesystems mounted (linux.mountLabel), if any
+	sock     *os.File // to the parent, for bind sources the init cannot open (mountsource_linux.go)
 }
 
-func (m *mounter) mount(sm *specs.Mount) error {
+// mount performs mounts[index].
+func (m *mounter) mount(index int, sm *specs.Mount) error {
 	opts, err := parseMountOptions(sm.Options)
 	if err != nil {
 		return err
 	}
+	if err := m.checkProcTarget(sm); err != nil {
+		return err
+	}
+	if readonlyLater(sm, opts) {
+		// Made read-only by finishReadonlyMounts, once what goes inside is in place.
+		opts.Flags &^= unix.MS_RDONLY
+	}
 	bind := opts.Flags&unix.MS_BIND != 0 || sm.Type == "bind"
 	if bind {
-		return m.bindMount(sm, opts)
+		return m.bindMount(index, sm, opts)
 	}
 	switch sm.Type {
 	case "cgroup", "cgroup2":
@@ -37,19 +47,22 @@ func (m *mounter) mount(sm *specs.Mount) error {
 	case "proc", "sysfs":
 		// /proc and /sys must be real directories of the rootfs: a symlink there could send
 		// the mount elsewhere inside the rootfs, over something the container relies on
-		// (CVE-2019-16884 used /proc). Only proc may go on /proc.
+		// (CVE-2019-16884 used /proc). Only proc may go on /proc (checkProcDest).
 		if err := m.checkRealDir(sm.Destination); err != nil {
 			return err
 		}
 	}
-	if filepath.Clean(sm.Destination) == "/proc" && sm.Type != "proc" {
-		return fmt.Errorf("only a proc filesystem may be mounted on /proc, not %q", sm.Type)
+	if sm.Type == "tmpfs" {
+		opts.Data = m.inheritMode(sm.Destination, opts.Data)
 	}
 	dest, err := openInRoot(m.root, sm.Destination, false)
 	if err != nil {
 		return fmt.Errorf("resolve destination: %w", err)
 	}
 	defer dest.Close()
+	if err := m.checkProcOpened(sm, dest, nil); err != nil {
+		return err
+	}
 	opts.Data = mountData(sm.Type, opts.Data, m.label)
 	if opts.TmpCopyUp && sm.Type == "tmpfs" {
 		return m.tmpcopyup(dest, sm, opts)
@@ -139,63 +152,65 @@ func (m *mounter) checkRealDir(dest string) error {
 	return nil
 }
 
-// openBindSource opens the source of a bind mount (relative to the bundle) as an O_PATH fd,
-// and says whether it is a directory.
-func openBindSource(bundle, source string) (*os.File, bool, error) {
-	src := source
-	if !filepath.IsAbs(src) {
-		src = filepath.Join(bundle, src)
-	}
-	f, err := os.OpenFile(src, unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, false, fmt.Errorf("open bind source: %w", err)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		f.Close()
-		return nil, false, fmt.Errorf("stat bind source %s: %w", src, err)
-	}
-	return f, st.Mode&unix.S_IFMT == unix.S_IFDIR, nil
-}
-
-func (m *mounter) bindMount(sm *specs.Mount, opts mountOpts) error {
-	srcFile, isDir, err := openBindSource(m.bundle, sm.Source)
+func (m *mounter) bindMount(index int, sm *specs.Mount, opts mountOpts) error {
+	src, err := m.openBindSource(index, sm, isIDMapped(*sm, opts))
 	if err != nil {
 		return err
 	}
-	defer srcFile.Close()
+	defer src.file.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(src.file.Fd()), &st); err != nil {
+		return fmt.Errorf("stat bind source %s: %w", src.file.Name(), err)
+	}
+	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	dest, err := openInRoot(m.root, sm.Destination, !isDir)
 	if err != nil {
 		return fmt.Errorf("resolve destination: %w", err)
 	}
 	defer dest.Close()
-	flags := uintptr(unix.MS_BIND) | opts.Flags&unix.MS_REC
-	if err := unix.Mount(fdPath(srcFile), fdPath(dest), "", flags, ""); err != nil {
-		return fmt.Errorf("bind mount: %w", err)
+	if err := m.checkProcOpened(sm, dest, src.file); err != nil {
+		return err
 	}
-	// Flags other than bind/rec only take effect on a remount of the new bind mount.
-	if rest := opts.Flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT); rest != 0 {
+	if err := src.attach(dest, uintptr(unix.MS_BIND)|opts.Flags&unix.MS_REC); err != nil {
+		return err
+	}
+	// The new mount has its source's flags; a remount gives it those its options ask for.
+	if needsRemount(opts) {
 		dest2, err := openInRoot(m.root, sm.Destination, !isDir)
 		if err != nil {
 			return fmt.Errorf("reopen destination: %w", err)
 		}
 		defer dest2.Close()
-		remount := unix.MS_BIND | unix.MS_REMOUNT | rest
-		if err := unix.Mount("", fdPath(dest2), "", remount, ""); err != nil {
-			if !errors.Is(err, unix.EPERM) {
-				return fmt.Errorf("remount bind with options %v: %w", sm.Options, err)
-			}
-			// The source's flags are locked in a user namespace: repeat them.
-			var sfs unix.Statfs_t
-			if err := unix.Fstatfs(int(dest2.Fd()), &sfs); err != nil {
-				return err
-			}
-			if err := unix.Mount("", fdPath(dest2), "", remount|lockedFlags(sfs.Flags)&^unix.MS_RDONLY, ""); err != nil {
-				return fmt.Errorf("remount bind with options %v: %w", sm.Options, err)
-			}
+		if err := remountBind(fdPath(dest2), opts); err != nil {
+			return fmt.Errorf("options %v: %w", sm.Options, err)
 		}
 	}
 	return m.finishMount(sm.Destination, opts)
+}
+
+// inheritMode adds the mode of the existing directory at dest to a tmpfs's data when the
+// options give none, so that the mount point keeps its permissions, setuid, setgid and sticky
+// bits included (runc does this; a new tmpfs would be 1777).
+func (m *mounter) inheritMode(dest, data string) string {
+	for _, o := range strings.Split(data, ",") {
+		if strings.HasPrefix(o, "mode=") {
+			return data
+		}
+	}
+	f, err := openatInRoot(m.root, dest)
+	if err != nil {
+		return data // made by openInRoot: the tmpfs default applies
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return data
+	}
+	mode := fmt.Sprintf("mode=%04o", st.Mode&0o7777)
+	if data == "" {
+		return mode
+	}
+	return mode + "," + data
 }
 
 // tmpcopyup mounts a tmpfs and copies what the rootfs had at the destination into it.

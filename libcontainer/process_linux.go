@@ -154,26 +154,21 @@ func setgroupsDenied() bool {
 	return err == nil && strings.TrimSpace(string(b)) == "deny"
 }
 
-// withHome adds HOME from the container's /etc/passwd when the config did not set it.
-func withHome(env []string, uid uint32) []string {
-	for _, e := range env {
-		if strings.HasPrefix(e, "HOME=") {
-			return env
+// homeOf is uid's home directory in the container's /etc/passwd, or "/" (as in runc).
+func homeOf(uid uint32) string {
+	f, err := os.Open("/etc/passwd")
+	if err != nil {
+		return "/"
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		parts := strings.Split(s.Text(), ":")
+		if len(parts) >= 6 && parts[2] == strconv.FormatUint(uint64(uid), 10) && parts[5] != "" {
+			return parts[5]
 		}
 	}
-	home := "/"
-	if f, err := os.Open("/etc/passwd"); err == nil {
-		s := bufio.NewScanner(f)
-		for s.Scan() {
-			parts := strings.Split(s.Text(), ":")
-			if len(parts) >= 6 && parts[2] == strconv.FormatUint(uint64(uid), 10) && parts[5] != "" {
-				home = parts[5]
-				break
-			}
-		}
-		f.Close()
-	}
-	return append(env, "HOME="+home)
+	return "/"
 }
 
 // lookPath finds the program the way execvp would, with the container's PATH.
@@ -210,12 +205,34 @@ func checkExecutable(p string) error {
 	if fi.IsDir() {
 		return errors.New("is a directory")
 	}
-	if err := unix.Access(p, unix.X_OK); err != nil {
+	// With the process's effective ids and capabilities, as execve checks: CAP_DAC_OVERRIDE
+	// lets it run a file that has an execute bit for anyone (runc runs it too), and nothing
+	// runs a file without any. access(2) would use the real ids without capabilities.
+	if err := unix.Faccessat(unix.AT_FDCWD, p, unix.X_OK, unix.AT_EACCESS); err != nil {
 		return fmt.Errorf("not executable: %w", err)
 	}
 	return nil
 }
 
+// resetCPUAffinity gives the thread that execs the workload every CPU, which the kernel
+// narrows to the container's cpuset, rather than the CPUs of whoever started husk (`taskset
+// -c 0 husk run` would otherwise pin the container to CPU 0), as runc does. The kernel keeps
+// this as the thread's own request, and narrows it again when the thread joins a cpuset
+// later (an exec into a paused container). Early, before seccomp: a profile may not allow
+// sched_setaffinity.
+func resetCPUAffinity() error {
+	var all unix.CPUSet
+	for i := range all {
+		all[i] = 1<<64 - 1
+	}
+	if err := unix.SchedSetaffinity(0, &all); err != nil {
+		return fmt.Errorf("reset CPU affinity to the container's cpuset: sched_setaffinity: %w", err)
+	}
+	return nil
+}
+
+// applyExecAffinity applies an exec's execCPUAffinity.final, once it is in the container's
+// cgroup.
 func applyExecAffinity(a *specs.CPUAffinity) error {
 	if a == nil || a.Final == "" {
 		return nil

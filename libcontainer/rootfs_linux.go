@@ -30,7 +30,7 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 		return fmt.Errorf("linux.rootfsPropagation: make / %s: %w", spec.Linux.RootfsPropagation, err)
 	}
 	// pivot_root refuses a new root whose parent mount is shared.
-	if err := makeParentMountPrivate(rootfs); err != nil {
+	if err := isolateParentMount(rootfs, spec.Linux.RootfsPropagation); err != nil {
 		return err
 	}
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
@@ -41,21 +41,23 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 		return fmt.Errorf("open rootfs %s: %w", rootfs, err)
 	}
 	defer root.Close()
+	rootPath, err := os.Readlink(fdPath(root))
+	if err != nil {
+		return fmt.Errorf("read the path of rootfs %s: %w", rootfs, err)
+	}
 
-	m := &mounter{root: root, rootfs: rootfs, bundle: cfg.Bundle, cgroupNS: hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
-		userNS: hasNamespace(spec.Linux.Namespaces, specs.UserNamespace), label: cfg.LSM.MountLabel}
+	m := &mounter{root: root, rootfs: rootfs, rootPath: rootPath, bundle: cfg.Bundle, cgroupNS: hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
+		userNS: hasNamespace(spec.Linux.Namespaces, specs.UserNamespace), label: cfg.LSM.MountLabel, sock: sock}
 	for i := range spec.Mounts {
-		if err := m.mount(&spec.Mounts[i]); err != nil {
+		if err := m.mount(i, &spec.Mounts[i]); err != nil {
 			return fmt.Errorf("mounts[%d] (%s on %s): %w", i, spec.Mounts[i].Source, spec.Mounts[i].Destination, err)
 		}
 	}
 	t.phase("mounts")
+	// A bind-mounted /dev is somebody else's directory (often the host's own /dev): nothing is
+	// created, replaced or chowned in it, as runc does; its nodes are the devices.
 	if !devIsBindMounted(spec.Mounts) {
 		if err := m.setupDev(spec.Linux.Devices); err != nil {
-			return err
-		}
-	} else if len(spec.Linux.Devices) > 0 {
-		if err := m.createDevices(spec.Linux.Devices); err != nil {
 			return err
 		}
 	}
@@ -76,13 +78,14 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 	if spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0 {
 		st := OCIState{OCIVersion: specs.Version, ID: cfg.ID, Pid: cfg.InitPid, Status: Creating,
 			Bundle: cfg.Bundle, Rootfs: rootfs, Annotations: spec.Annotations}
-		if err := runHooks("createContainer", spec.Hooks.CreateContainer, st); err != nil {
+		// In the rootfs, as in runc: a relative path in a hook's args resolves there.
+		if err := runHooksAt("createContainer", spec.Hooks.CreateContainer, st, hookPlace{dir: rootfs}); err != nil {
 			return err
 		}
 	}
 
 	if cfg.NoPivot {
-		err = moveRoot(rootfs)
+		err = moveRoot(rootfs, rootPath)
 	} else {
 		err = pivotRoot(rootfs)
 	}
@@ -146,14 +149,21 @@ func hasNewNamespace(namespaces []specs.LinuxNamespace, typ specs.LinuxNamespace
 	return false
 }
 
-// makeParentMountPrivate makes the mount that contains rootfs private when it is shared.
-func makeParentMountPrivate(rootfs string) error {
+// isolateParentMount keeps what is mounted under rootfs from propagating to the host through
+// the mount that contains rootfs: it becomes private, or a slave when rootfsPropagation is
+// slave or rslave, so that the container's root (a bind mount of it) still receives the
+// host's mounts, as runc does. Either way it is no longer shared, as pivot_root requires.
+func isolateParentMount(rootfs, propagation string) error {
 	mp, err := mountPointOf(rootfs)
 	if err != nil {
 		return err
 	}
-	if err := unix.Mount("", mp, "", unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make %s private: %w", mp, err)
+	flag, name := uintptr(unix.MS_PRIVATE), "private"
+	if propagation == "slave" || propagation == "rslave" {
+		flag, name = unix.MS_SLAVE, "a slave"
+	}
+	if err := unix.Mount("", mp, "", flag, ""); err != nil {
+		return fmt.Errorf("make %s %s: %w", mp, name, err)
 	}
 	return nil
 }
@@ -232,8 +242,13 @@ func pivotRoot(rootfs string) error {
 	return nil
 }
 
-// moveRoot is --no-pivot: move the rootfs over / and chroot into it.
-func moveRoot(rootfs string) error {
+// moveRoot is --no-pivot: move the rootfs over / and chroot into it. The old root's mounts stay
+// in the mount namespace, under the rootfs; first the host's proc and sysfs among them are
+// taken away (hideHostProcSys). rootPath is the rootfs as mountinfo names it.
+func moveRoot(rootfs, rootPath string) error {
+	if err := hideHostProcSys(rootPath); err != nil {
+		return fmt.Errorf("--no-pivot: %w", err)
+	}
 	if err := unix.Chdir(rootfs); err != nil {
 		return fmt.Errorf("chdir %s: %w", rootfs, err)
 	}
@@ -255,27 +270,13 @@ func remountReadonly(path string) error {
 	if err := unix.Statfs(path, &st); err != nil {
 		return fmt.Errorf("statfs %s: %w", path, err)
 	}
-	flags := uintptr(unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY) | lockedFlags(st.Flags)
+	// Every flag the mount has is repeated: in a user namespace the kernel refuses to clear
+	// the locked ones, and the others are to stay as they are anyway.
+	flags := uintptr(unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY) | mountFlagsOf(st.Flags)
 	if err := unix.Mount("", path, "", flags, ""); err != nil {
 		return fmt.Errorf("remount %s read-only: %w", path, err)
 	}
 	return nil
-}
-
-// lockedFlags maps statfs flags to the MS_ flags that must be repeated on a bind remount: in a
-// user namespace the kernel refuses to clear them.
-func lockedFlags(f int64) uintptr {
-	var out uintptr
-	for st, ms := range map[int64]uintptr{
-		unix.ST_NOSUID: unix.MS_NOSUID, unix.ST_NODEV: unix.MS_NODEV, unix.ST_NOEXEC: unix.MS_NOEXEC,
-		unix.ST_NOATIME: unix.MS_NOATIME, unix.ST_NODIRATIME: unix.MS_NODIRATIME, unix.ST_RELATIME: unix.MS_RELATIME,
-		unix.ST_RDONLY: unix.MS_RDONLY,
-	} {
-		if f&st != 0 {
-			out |= ms
-		}
-	}
-	return out
 }
 
 func readonlyPath(path string) error {
@@ -308,7 +309,13 @@ func maskPaths(paths []string, mountLabel string) error {
 		return errors.New("linux.maskedPaths: /dev/null in the container is not the null device (char 1:3)")
 	}
 	nullPath := "/proc/self/fd/" + strconv.Itoa(int(null.Fd()))
+	masked := make(map[string]bool, len(paths))
 	for _, p := range paths {
+		// A path listed twice is masked once (a second mount would only stack on the first).
+		if masked[p] {
+			continue
+		}
+		masked[p] = true
 		err := unix.Mount(nullPath, p, "", unix.MS_BIND, "")
 		if errors.Is(err, unix.ENOTDIR) {
 			err = unix.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, mountData("tmpfs", "size=0k", mountLabel))
@@ -337,12 +344,15 @@ func openInRoot(root *os.File, path string, file bool) (*os.File, error) {
 	if !file {
 		return mkdirInRoot(root, path)
 	}
-	dir, err := mkdirInRoot(root, filepath.Dir(path))
+	// A file goes where path leads once its symlinks are followed (inside the rootfs): through
+	// a dangling link (/etc/hosts -> /run/x/hosts), the link's target is created.
+	target := resolvedInRoot(root, path)
+	dir, err := mkdirInRoot(root, filepath.Dir(target))
 	if err != nil {
 		return nil, err
 	}
 	defer dir.Close()
-	fd, err := unix.Openat(int(dir.Fd()), filepath.Base(path), unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_RDONLY, 0o644)
+	fd, err := unix.Openat(int(dir.Fd()), filepath.Base(target), unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_RDONLY, 0o644)
 	if err != nil && !errors.Is(err, unix.EEXIST) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
@@ -350,6 +360,21 @@ func openInRoot(root *os.File, path string, file bool) (*os.File, error) {
 		unix.Close(fd)
 	}
 	return openatInRoot(root, path)
+}
+
+// resolvedInRoot is path with its symlinks followed as if the rootfs were "/", as far as they
+// exist; the result names a place inside the rootfs. Only where to create something is taken
+// from it: the creation itself resolves again, in the kernel, without leaving the rootfs.
+func resolvedInRoot(root *os.File, path string) string {
+	resolved, err := securejoin.SecureJoin(root.Name(), path)
+	if err != nil {
+		return path
+	}
+	rel, err := filepath.Rel(root.Name(), resolved)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return path
+	}
+	return filepath.Join("/", rel)
 }
 
 // mkdirInRoot is mkdir -p inside the rootfs. pathrs refuses to create through a dangling
@@ -363,12 +388,8 @@ func mkdirInRoot(root *os.File, path string) (*os.File, error) {
 	if err == nil || !errors.Is(err, unix.ENOTDIR) {
 		return h, err
 	}
-	resolved, jerr := securejoin.SecureJoin(root.Name(), path)
-	if jerr != nil {
-		return nil, err
-	}
-	rel := strings.TrimPrefix(resolved, root.Name())
-	if rel == path {
+	rel := resolvedInRoot(root, path)
+	if rel == filepath.Clean("/"+path) {
 		return nil, err
 	}
 	return pathrs.MkdirAllHandle(root, rel, 0o755)

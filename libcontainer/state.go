@@ -11,7 +11,6 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // Status values, as runc reports them.
@@ -56,6 +55,15 @@ type State struct {
 	// ExternalFds are what the init's fds 0, 1 and 2 were given as at create or restore
 	// (stdioLinks): a checkpoint records them so that restore can hand new ones in their place.
 	ExternalFds []string `json:"external_descriptors,omitempty"`
+
+	// CreatorPid and CreatorStartTime name the `husk create` (or run) that is building the
+	// container, until it saves the final state: while that process lives the container is
+	// "creating"; a state that still names a dead one is a create killed half way, and its
+	// status is "stopped". The first state create saves, before it makes anything else on the
+	// host, holds the config (with linux.cgroupsPath) and CgroupPaths, so that delete finds
+	// whatever an interrupted create made; a cgroup driver records what it will make there.
+	CreatorPid       int    `json:"creator_pid,omitempty"`
+	CreatorStartTime uint64 `json:"creator_start_time,omitempty"`
 }
 
 // ErrNotExist is returned when no container has the id.
@@ -152,7 +160,8 @@ func (s *State) Spec() (*specs.Spec, error) {
 }
 
 // execView is the part of a container's spec that an exec uses: the process it starts from,
-// the namespaces it joins, the seccomp filter and personality it gets, and the annotations a
+// the namespaces it joins, the seccomp filter, personality and memory policy it gets, and the
+// annotations a
 // seccomp agent is told. Decoding only this, and not specs.Spec with its resources, mounts,
 // hooks and other platforms, is most of what keeps a fresh `husk exec` from paying encoding/json's
 // per-type set-up for the whole spec (see Config).
@@ -160,9 +169,10 @@ type execView struct {
 	Process     *specs.Process    `json:"process"`
 	Annotations map[string]string `json:"annotations"`
 	Linux       *struct {
-		Namespaces  []specs.LinuxNamespace  `json:"namespaces"`
-		Seccomp     *specs.LinuxSeccomp     `json:"seccomp"`
-		Personality *specs.LinuxPersonality `json:"personality"`
+		Namespaces   []specs.LinuxNamespace   `json:"namespaces"`
+		Seccomp      *specs.LinuxSeccomp      `json:"seccomp"`
+		Personality  *specs.LinuxPersonality  `json:"personality"`
+		MemoryPolicy *specs.LinuxMemoryPolicy `json:"memoryPolicy"`
 	} `json:"linux"`
 }
 
@@ -183,7 +193,8 @@ func (s *State) ExecSpec() (*specs.Spec, error) {
 		return nil, fmt.Errorf("the saved config of container %s has no linux or process section", s.ID)
 	}
 	s.execSpec = &specs.Spec{Process: v.Process, Annotations: v.Annotations, Linux: &specs.Linux{
-		Namespaces: v.Linux.Namespaces, Seccomp: v.Linux.Seccomp, Personality: v.Linux.Personality}}
+		Namespaces: v.Linux.Namespaces, Seccomp: v.Linux.Seccomp, Personality: v.Linux.Personality,
+		MemoryPolicy: v.Linux.MemoryPolicy}}
 	return s.execSpec, nil
 }
 
@@ -221,22 +232,12 @@ func procStartTime(pid int) (uint64, bool, error) {
 	return start, fields[0] == "Z" || fields[0] == "X", nil
 }
 
-// lockDir takes an exclusive flock on a container directory. Every operation on one container
-// holds it, so create/start/kill/delete of the same id never interleave.
-func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
+// sameProcess says whether pid is still the live process that had startTime (not a zombie,
+// not a newer process that reused the pid).
+func sameProcess(pid int, startTime uint64) bool {
+	if pid <= 0 {
+		return false
 	}
-	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
-	}
-	return f, nil
+	start, zombie, err := procStartTime(pid)
+	return err == nil && !zombie && start == startTime
 }

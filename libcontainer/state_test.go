@@ -99,9 +99,9 @@ func TestListSkipsHalfMadeDirs(t *testing.T) {
 	if err != nil || len(ids) != 1 || ids[0] != "b" {
 		t.Fatalf("List = %v, %v; want [b]", ids, err)
 	}
-	ids, err = List(filepath.Join(root, "missing"))
-	if err != nil || len(ids) != 0 {
-		t.Fatalf("List of a missing root = %v, %v", ids, err)
+	// As in runc: a missing root is an error (a mistyped --root), not an empty list.
+	if ids, err = List(filepath.Join(root, "missing")); err == nil {
+		t.Fatalf("List of a missing root = %v, no error", ids)
 	}
 }
 
@@ -129,6 +129,7 @@ func TestStateExecSpec(t *testing.T) {
 	spec := DefaultSpec()
 	spec.Annotations = map[string]string{"a": "b"}
 	spec.Linux.Personality = &specs.LinuxPersonality{Domain: specs.PerLinux}
+	spec.Linux.MemoryPolicy = &specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0", Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes}}
 	spec.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock",
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActErrno}}}
 	loaded := saveAndLoad(t, dir, &State{ID: "x"}, spec)
@@ -138,7 +139,7 @@ func TestStateExecSpec(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got.Process, spec.Process) || !reflect.DeepEqual(got.Annotations, spec.Annotations) ||
 		!reflect.DeepEqual(got.Linux.Namespaces, spec.Linux.Namespaces) || !reflect.DeepEqual(got.Linux.Seccomp, spec.Linux.Seccomp) ||
-		!reflect.DeepEqual(got.Linux.Personality, spec.Linux.Personality) {
+		!reflect.DeepEqual(got.Linux.Personality, spec.Linux.Personality) || !reflect.DeepEqual(got.Linux.MemoryPolicy, spec.Linux.MemoryPolicy) {
 		t.Fatalf("ExecSpec differs from the saved spec:\n%+v\n%+v", got, spec)
 	}
 	if got.Mounts != nil || got.Linux.Resources != nil {

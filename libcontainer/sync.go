@@ -12,6 +12,9 @@ package libcontainer
 //     │  moves the init into the cgroup            │
 //     │── {"type":"resume"} ──────────────────────►│ unshare(CLONE_NEWCGROUP); mounts,
 //     │                                            │ devices
+//     │◄── {"type":"mount-source","index":i} ──────│ (a bind source the init cannot open
+//     │  open_tree(source, OPEN_TREE_CLONE)        │  in its user namespace)
+//     │── {"type":"resume"} + its fd (SCM_RIGHTS) ►│ move_mount onto the destination
 //     │◄── {"type":"hooks"} (only with prestart/ ──│
 //     │     createRuntime hooks)                   │
 //     │  runs prestart + createRuntime hooks       │
@@ -50,6 +53,8 @@ const (
 	msgCgroup = "cgroup"
 	// The init has loaded a seccomp filter with a listener: fd is its number in the init.
 	msgSeccompFd = "seccomp-fd"
+	// nsenter made a time namespace for its children: the parent writes its offsets.
+	msgTimeOffsets = "timeoffsets"
 )
 
 type syncMsg struct {
@@ -57,6 +62,8 @@ type syncMsg struct {
 	Pid  int    `json:"pid,omitempty"`
 	Msg  string `json:"msg,omitempty"`
 	Fd   int    `json:"fd,omitempty"`
+	// Index is the mounts[] entry a mount-source request is about (mountsource_linux.go).
+	Index int `json:"index,omitempty"`
 }
 
 // frame is payload with its 4-byte length in front.

@@ -102,6 +102,9 @@ func Validate(s *specs.Spec) error {
 		if err := validateMount(i, m); err != nil {
 			return err
 		}
+		if err := validateIDMapMount(i, m, has[specs.UserNamespace]); err != nil {
+			return err
+		}
 	}
 	for i, d := range s.Linux.Devices {
 		if !filepath.IsAbs(d.Path) || !strings.HasPrefix(filepath.Clean(d.Path), "/dev/") {
@@ -138,7 +141,9 @@ func Validate(s *specs.Spec) error {
 		return err
 	}
 	if s.Linux.MemoryPolicy != nil {
-		return errors.New("linux.memoryPolicy: not supported by husk yet")
+		if _, err := parseMemoryPolicy(s.Linux.MemoryPolicy); err != nil {
+			return err
+		}
 	}
 	if len(s.Linux.NetDevices) > 0 {
 		return errors.New("linux.netDevices: not supported by husk yet")
@@ -279,15 +284,47 @@ func validateMount(i int, m specs.Mount) error {
 	if m.Type == "" && !isBind(m) {
 		return fmt.Errorf("mounts[%d] (%s).type: must be set unless options has bind or rbind", i, m.Destination)
 	}
+	// As written; symlinks in the rootfs are resolved and checked again at mount time.
+	if _, err := checkProcDest(filepath.Clean(m.Destination), m); err != nil {
+		return fmt.Errorf("mounts[%d].destination: %w", i, err)
+	}
 	for _, o := range m.Options {
 		if strings.ContainsRune(o, 0) {
 			return fmt.Errorf("mounts[%d] (%s).options: option %q contains a NUL byte", i, m.Destination, o)
 		}
 	}
-	if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
-		return fmt.Errorf("mounts[%d] (%s): id-mapped mounts (uidMappings/gidMappings) are not supported by husk yet", i, m.Destination)
+	return nil
+}
+
+// validateIDMapMount checks an id-mapped mount (uidMappings/gidMappings, or the idmap/ridmap
+// option) as runc does: a bind mount, with both mappings or, with neither, a user namespace
+// whose mappings it takes.
+func validateIDMapMount(i int, m specs.Mount, hasUserNS bool) error {
+	opts, _ := parseMountOptions(m.Options) // validateMount checked them
+	if !isIDMapped(m, opts) {
+		return nil
+	}
+	if !isBind(m) {
+		return fmt.Errorf("mounts[%d] (%s): id-mapped mounts are only supported for bind mounts", i, m.Destination)
+	}
+	if (len(m.UIDMappings) == 0) != (len(m.GIDMappings) == 0) {
+		return fmt.Errorf("mounts[%d] (%s): an id-mapped mount needs both uidMappings and gidMappings", i, m.Destination)
+	}
+	if len(m.UIDMappings) == 0 && !hasUserNS {
+		return fmt.Errorf("mounts[%d] (%s): the idmap option without uidMappings and gidMappings takes the container's user namespace, and linux.namespaces has none", i, m.Destination)
+	}
+	for j, id := range append(append([]specs.LinuxIDMapping{}, m.UIDMappings...), m.GIDMappings...) {
+		if id.Size == 0 {
+			return fmt.Errorf("mounts[%d] (%s): id mapping %d: size must be above 0", i, m.Destination, j)
+		}
 	}
 	return nil
+}
+
+// isIDMapped says whether a mount is id-mapped: it has mappings or the idmap/ridmap option
+// (runc maps a mount with mappings and neither option too, not recursively).
+func isIDMapped(m specs.Mount, opts mountOpts) bool {
+	return opts.IDMap || len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0
 }
 
 func isBind(m specs.Mount) bool {

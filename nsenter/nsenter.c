@@ -5,15 +5,22 @@
  * a 4-byte little-endian length followed by that many bytes; messages from this code are JSON.
  *
  *   husk parent                                   husk init (this code, single-threaded)
- *       │── bootstrap: text lines ─────────────────►│ parse
- *       │      "clone <flags>"                      │ setns() each "join" path, in order
- *       │      "join <nstype> <path>" ...           │   (the parent puts the user ns first)
- *       │      "timeoffset <clock> <s> <ns>" ...    │ unshare(CLONE_NEWUSER) if asked
+ *       │── bootstrap: text lines ─────────────────►│ parse; open every "join" path first
+ *       │      "clone <flags>"                      │ setns() each, in order, but a user
+ *       │      "join <nstype> <path>" ...           │   namespace last: with the host's
+ *       │      "timeoffsets" (when there are some)  │   privileges for the others, which it
+ *       │      "rootless" (husk is not the host's   │   may not own (rootless: first, its
+ *       │       root: see ask_parent)               │   privileges are there); setresuid(0)
+ *       │                                           │ unshare(CLONE_NEWUSER) if asked
  *       │◄── {"type":"usermap","pid":N} ────────────│   and wait for the id maps
  *       │  writes /proc/N/{uid,gid}_map             │
  *       │── any message (ack) ─────────────────────►│ setresuid/gid(0) inside the new userns
- *       │                                           │ unshare(CLONE_NEWTIME), write offsets
- *       │                                           │ unshare(the other new namespaces)
+ *       │                                           │ unshare(CLONE_NEWTIME)
+ *       │◄── {"type":"timeoffsets","pid":N} ────────│   (with "timeoffsets")
+ *       │  writes /proc/N/timens_offsets (as the    │
+ *       │  host's root: in a user namespace the     │
+ *       │  non-dumpable init cannot open its own)   │
+ *       │── any message (ack) ─────────────────────►│ unshare(the other new namespaces)
  *       │                                           │ clone(CLONE_PARENT) when a pid or time
  *       │                                           │   namespace must take effect
  *       │◄── {"type":"pid","pid":M} ────────────────│ (from the process that stays behind;
@@ -49,6 +56,8 @@
 #define MAX_BOOTSTRAP (1 << 20)
 
 static int sync_fd = -1;
+/* The parent is not the host's root ("rootless" in the bootstrap). */
+static int parent_rootless = 0;
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -156,26 +165,78 @@ static const char *nstype_name(long t)
 	return "unknown";
 }
 
-static void join_ns(long type, const char *path)
+#define MAX_JOINS 16
+
+struct join {
+	long type;
+	const char *path;
+	int fd;
+};
+
+static void join_ns(const struct join *j)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		bail("open %s namespace %s", nstype_name(type), path);
-	if (setns(fd, (int)type) < 0)
-		bail("setns %s namespace %s", nstype_name(type), path);
-	close(fd);
+	if (setns(j->fd, (int)j->type) < 0)
+		bail("setns %s namespace %s", nstype_name(j->type), j->path);
+	close(j->fd);
 }
 
-static void write_time_offsets(const char *offsets)
+/* Joins a user namespace and becomes its root, as a new user namespace's init becomes: uid 0
+ * of the host maps to nothing there, and files it created would fail with EOVERFLOW. */
+static void join_user_ns(const struct join *j)
 {
-	if (offsets[0] == '\0')
-		return;
-	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		bail("open /proc/self/timens_offsets");
-	if (write_all(fd, offsets, strlen(offsets)) < 0)
-		bail("write /proc/self/timens_offsets \"%s\"", offsets);
-	close(fd);
+	join_ns(j);
+	if (setresgid(0, 0, 0) < 0)
+		bail("setresgid 0 in the user namespace %s (does it map gid 0?)", j->path);
+	if (setresuid(0, 0, 0) < 0)
+		bail("setresuid 0 in the user namespace %s (does it map uid 0?)", j->path);
+}
+
+/*
+ * Joins the namespaces, all opened first: a path may not resolve any more once the mount
+ * namespace is joined. A user namespace comes last. Before it, this process has the host's
+ * privileges, which joining any namespace takes; inside it, only over what that namespace
+ * owns (a network namespace made outside it could not be joined any more).
+ */
+static void join_namespaces(struct join *joins, int n)
+{
+	for (int i = 0; i < n; i++) {
+		joins[i].fd = open(joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (joins[i].fd < 0)
+			bail("open %s namespace %s", nstype_name(joins[i].type), joins[i].path);
+	}
+	int user = -1;
+	for (int i = 0; i < n; i++)
+		if (joins[i].type == CLONE_NEWUSER)
+			user = i;
+	/* Rootless (husk run by an unprivileged user), its privileges over the container's
+	 * namespaces come from their user namespace only: that one is joined first. */
+	int user_first = user >= 0 && parent_rootless;
+	if (user_first)
+		join_user_ns(&joins[user]);
+	for (int i = 0; i < n; i++)
+		if (i != user)
+			join_ns(&joins[i]);
+	if (user >= 0 && !user_first)
+		join_user_ns(&joins[user]);
+}
+
+/* Asks the parent to do something to this process from outside and waits until it has.
+ * An unprivileged parent (rootless) can open this process's /proc files only while it is
+ * dumpable (or newuidmap, which checks the owner of /proc/<pid>): dumpable for the moment,
+ * and only to the same user, who owns the parent anyway. */
+static void ask_parent(const char *type)
+{
+	if (parent_rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		bail("prctl(PR_SET_DUMPABLE, 1)");
+	char msg[64];
+	snprintf(msg, sizeof(msg), "{\"type\":\"%s\",\"pid\":%d}", type, getpid());
+	send_msg(msg);
+	char *ack = recv_msg();
+	if (ack == NULL)
+		bail("wait for the parent (%s)", type);
+	free(ack);
+	if (parent_rootless && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail("prctl(PR_SET_DUMPABLE, 0)");
 }
 
 void husk_nsenter(void)
@@ -200,10 +261,10 @@ void husk_nsenter(void)
 
 	long clone_flags = 0;
 	int forks = 0; /* a joined pid or time namespace applies to children only */
-	char offsets[1024] = "";
-	size_t off_len = 0;
+	int time_offsets = 0;
+	struct join joins[MAX_JOINS];
+	int njoins = 0;
 
-	/* Joins happen while parsing, in the order the parent wrote them. */
 	for (char *line = strtok(boot, "\n"); line != NULL; line = strtok(NULL, "\n")) {
 		if (strncmp(line, "clone ", 6) == 0) {
 			clone_flags = strtol(line + 6, NULL, 10);
@@ -212,30 +273,26 @@ void husk_nsenter(void)
 			long type = strtol(line + 5, &end, 10);
 			if (*end != ' ')
 				bail("bad bootstrap line \"%s\"", line);
-			join_ns(type, end + 1);
+			if (njoins == MAX_JOINS)
+				bail("too many namespaces to join");
+			joins[njoins++] = (struct join){ .type = type, .path = end + 1, .fd = -1 };
 			if (type == CLONE_NEWPID || type == CLONE_NEWTIME)
 				forks = 1;
-		} else if (strncmp(line, "timeoffset ", 11) == 0) {
-			int n = snprintf(offsets + off_len, sizeof(offsets) - off_len, "%s\n", line + 11);
-			if (n < 0 || (size_t)n >= sizeof(offsets) - off_len)
-				bail("too many time offsets");
-			off_len += (size_t)n;
+		} else if (strcmp(line, "timeoffsets") == 0) {
+			time_offsets = 1;
+		} else if (strcmp(line, "rootless") == 0) {
+			parent_rootless = 1;
 		} else {
 			bail("unknown bootstrap line \"%s\"", line);
 		}
 	}
-	free(boot);
+	join_namespaces(joins, njoins);
+	free(boot); /* the join paths pointed into it */
 
 	if (clone_flags & CLONE_NEWUSER) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			bail("unshare user namespace");
-		char msg[64];
-		snprintf(msg, sizeof(msg), "{\"type\":\"usermap\",\"pid\":%d}", getpid());
-		send_msg(msg);
-		char *ack = recv_msg();
-		if (ack == NULL)
-			bail("wait for uid/gid maps");
-		free(ack);
+		ask_parent("usermap");
 		if (setresgid(0, 0, 0) < 0)
 			bail("setresgid 0 in the new user namespace");
 		if (setresuid(0, 0, 0) < 0)
@@ -244,7 +301,9 @@ void husk_nsenter(void)
 	if (clone_flags & CLONE_NEWTIME) {
 		if (unshare(CLONE_NEWTIME) < 0)
 			bail("unshare time namespace");
-		write_time_offsets(offsets);
+		/* Offsets can only be set before a process enters the namespace: before the clone. */
+		if (time_offsets)
+			ask_parent("timeoffsets");
 		forks = 1;
 	}
 	long rest = clone_flags & ~(CLONE_NEWUSER | CLONE_NEWTIME);

@@ -346,6 +346,25 @@ func TestFlags(t *testing.T) {
 	}
 }
 
+// Without a SCMP_ACT_NOTIFY rule, listenerPath and listenerMetadata are ignored (runc): the
+// filter compiles and asks for no listener.
+func TestListenerWithoutNotifyIgnored(t *testing.T) {
+	for _, s := range []specs.LinuxSeccomp{
+		{DefaultAction: specs.ActAllow, ListenerPath: "/x"},
+		{DefaultAction: specs.ActAllow, ListenerMetadata: "m"},
+		{DefaultAction: specs.ActAllow, ListenerPath: "/x", ListenerMetadata: "m",
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActErrno}}},
+	} {
+		if err := Validate(&s); err != nil {
+			t.Errorf("%+v: %v", s, err)
+			continue
+		}
+		if f := compile(t, &s); f.Notify {
+			t.Errorf("%+v: the filter asks for a listener", s)
+		}
+	}
+}
+
 func TestValidateErrors(t *testing.T) {
 	notify := []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActNotify}}
 	cases := []struct {
@@ -366,8 +385,6 @@ func TestValidateErrors(t *testing.T) {
 		{specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 6, Op: specs.OpEqualTo}}}}}, "linux.seccomp.syscalls[0].args[0].index: 6 is out of range"},
 		{specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 0, Op: "SCMP_CMP_XX"}}}}}, `linux.seccomp.syscalls[0].args[0].op: unknown operator "SCMP_CMP_XX"`},
 		{specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: notify}, "linux.seccomp.listenerPath: missing, but a rule uses SCMP_ACT_NOTIFY"},
-		{specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/x"}, "linux.seccomp.listenerPath: set, but no rule uses SCMP_ACT_NOTIFY"},
-		{specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerMetadata: "m"}, "linux.seccomp.listenerMetadata: set without listenerPath"},
 		{specs.LinuxSeccomp{DefaultAction: specs.ActAllow, ListenerPath: "/x", Syscalls: []specs.LinuxSyscall{{Names: []string{"write"}, Action: specs.ActNotify}}}, "SCMP_ACT_NOTIFY cannot be used for the write syscall"},
 	}
 	if !archSupported(libseccomp.ArchLOONGARCH64) {

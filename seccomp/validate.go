@@ -24,7 +24,7 @@ type plan struct {
 
 // Validate checks a linux.seccomp section without compiling it: names of
 // actions, operators, architectures and flags, errnoRet values, argument
-// indexes, and that listenerPath and SCMP_ACT_NOTIFY come together. Flags
+// indexes, and that a SCMP_ACT_NOTIFY rule has a listenerPath. Flags
 // are checked against the running kernel.
 func Validate(s *specs.LinuxSeccomp) error {
 	_, err := check(s)
@@ -111,13 +111,10 @@ func check(s *specs.LinuxSeccomp) (*plan, error) {
 	if p.notify && p.flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 && !kernelFlagSupported(unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH) {
 		return nil, fieldError("flags", "SECCOMP_FILTER_FLAG_TSYNC with SCMP_ACT_NOTIFY needs SECCOMP_FILTER_FLAG_TSYNC_ESRCH, which the running kernel lacks")
 	}
-	switch {
-	case p.notify && s.ListenerPath == "":
+	// Without a SCMP_ACT_NOTIFY rule there is no listener to send: listenerPath and
+	// listenerMetadata are then ignored, as runc ignores them.
+	if p.notify && s.ListenerPath == "" {
 		return nil, fieldError("listenerPath", "missing, but a rule uses SCMP_ACT_NOTIFY")
-	case !p.notify && s.ListenerPath != "":
-		return nil, fieldError("listenerPath", "set, but no rule uses SCMP_ACT_NOTIFY")
-	case s.ListenerMetadata != "" && s.ListenerPath == "":
-		return nil, fieldError("listenerMetadata", "set without listenerPath")
 	}
 	return p, nil
 }

@@ -240,7 +240,10 @@ wait_for() {
 # cgroup_v1_dir PID CONTROLLER: the host path of PID's cgroup in a v1 hierarchy.
 cgroup_v1_dir() {
 	local path
-	path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup")
+	# The path is everything after the second colon: it may have colons itself
+	# (containerd's CRI names cgroups "test.slice:cri-containerd:ID").
+	path=$(awk -F: -v c="$2" '{ n = split($2, a, ","); p = $0; sub(/^[^:]*:[^:]*:/, "", p)
+		for (i = 1; i <= n; i++) if (a[i] == c) print p }' "/proc/$1/cgroup")
 	[ -n "$path" ] || return 1
 	echo "/sys/fs/cgroup/$2$path"
 }
@@ -275,17 +278,19 @@ remove_side_effect() {
 
 # --- containerd ---------------------------------------------------------------------------
 
-# containerd_config DIR: writes DIR/config.toml for a private containerd: root, state and sockets
-# under DIR (socket DIR/containerd.sock), CRI off (it wants CNI and a registry), the "opt"
-# plugin off (it would create /opt/containerd).
+# containerd_config DIR [cri]: writes DIR/config.toml for a private containerd: root, state and
+# sockets under DIR (socket DIR/containerd.sock), CRI off (it wants CNI and a registry) unless
+# "cri" is given (tests/cri appends the CRI plugin's sections), the "opt" plugin off (it would
+# create /opt/containerd).
 containerd_config() {
-	local c=$1
+	local c=$1 cri='"io.containerd.grpc.v1.cri", '
+	[ "${2:-}" = cri ] && cri=
 	mkdir -p "$c"
 	cat >"$c/config.toml" <<EOF
 version = 2
 root = "$c/root"
 state = "$c/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
+disabled_plugins = [${cri}"io.containerd.internal.v1.opt",
   "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
   "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
 [grpc]

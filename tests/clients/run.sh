@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: runs the real-engine client tests against husk and prints a summary.
 #
-#   tests/clients/run.sh                    # containerd podman docker buildah
+#   tests/clients/run.sh                    # containerd podman podman-rootless docker buildah
 #   tests/clients/run.sh podman docker      # only these
 #   HUSK=/usr/sbin/runc tests/clients/run.sh containerd   # same checks against another runtime
 #
@@ -16,7 +16,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 export HUSK=${HUSK:-$repo/husk}
 
-all=(containerd podman docker buildah)
+all=(containerd podman podman-rootless docker buildah)
 engines=("$@")
 [ ${#engines[@]} -gt 0 ] || engines=("${all[@]}")
 for e in "${engines[@]}"; do

@@ -33,6 +33,17 @@ check_quota() {
 	fi
 }
 
+@test "update: flags after the container id apply, as runc takes them" {
+	update_config '.linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 100}'
+	start_sleeper
+	run -0 husk update "$CID" --memory 50m --pids-limit 42
+	cg_check memory "$(mem_limit_file)" 52428800
+	cg_check pids pids.max 42
+	# After "--", nothing is a flag.
+	run ! husk update "$CID" -- --memory 40m
+	cg_check memory "$(mem_limit_file)" 52428800
+}
+
 @test "update: each flag lands in its cgroup file, and later updates keep earlier values" {
 	update_config '.linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 100}'
 	start_sleeper
@@ -312,8 +323,17 @@ check_quota() {
 	run -0 husk ps "$CID" -o pid,comm
 	[ "$(echo "${lines[0]}" | tr -s ' ' | sed 's/^ //')" = "PID COMMAND" ]
 	[ "$(echo "${lines[@]:1}" | awk '{for (i = 1; i <= NF; i += 2) print $i}' | sort -n | tr '\n' ' ')" = "$procs" ]
+	run ! husk ps -f yaml husktest-no-such-container
+}
+
+@test "ps of a stopped container exits 0 with an empty list" {
+	start_sleeper
 	husk kill "$CID" KILL
 	wait_for_status "$CID" stopped
-	run ! husk ps "$CID"
-	run ! husk ps -f yaml husktest-no-such-container
+	run -0 husk ps "$CID"
+	[[ "${lines[0]}" == *PID* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	run -0 husk ps -f json "$CID"
+	# runc prints null for no processes; an empty array would do as well.
+	[ "$(jq length <<<"$output")" = 0 ]
 }

@@ -22,7 +22,9 @@ cg_dir() {
 		echo "/sys/fs/cgroup$rel"
 		return 0
 	fi
-	rel=$(awk -F: -v c="$ctrl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
+	# The path is everything after the second colon: it may have colons itself.
+	rel=$(awk -F: -v c="$ctrl" '{ n = split($2, a, ","); p = $0; sub(/^[^:]*:[^:]*:/, "", p)
+		for (i = 1; i <= n; i++) if (a[i] == c) print p }' "/proc/$pid/cgroup")
 	[ -n "$rel" ] || { fail "no $ctrl line in /proc/$pid/cgroup"; return 1; }
 	echo "/sys/fs/cgroup/${ctrl#name=}$rel"
 }

@@ -380,6 +380,30 @@ container_cgroup_dirs() {
 	grep -q "$CID" "/proc/$pid/cgroup"
 }
 
+@test "failures of exec itself exit 255; the command's own status passes through" {
+	start_sleeper
+	# The command's status, whatever it is, 255 included.
+	run -7 husk exec "$CID" sh -c 'exit 7'
+	run -255 husk exec "$CID" sh -c 'exit 255'
+	run -0 husk exec "$CID" true
+	# Failures of the runtime: 255, so that a caller can tell them apart from a
+	# command's 1 or 127.
+	run -255 husk exec --pid-file "$TESTDIR/no-such-dir/pid" "$CID" true
+	run -255 husk exec "$CID" /no/such/program
+	run -255 husk exec -p "$TESTDIR/no-such-process.json" "$CID"
+	run -255 husk exec husktest-no-such-container true
+	run -0 husk pause "$CID"
+	run -255 husk exec "$CID" true
+	[[ "$output" == *"cannot exec in a paused container"* ]]
+	run -0 husk resume "$CID"
+	run -0 husk kill "$CID" KILL
+	wait_for_status "$CID" stopped
+	run -255 husk exec "$CID" true
+	[[ "$output" == *"cannot exec in a stopped container"* ]]
+	# Bad usage (no container id) is still 1, as in runc.
+	run -1 husk exec
+}
+
 @test "exec into a stopped or missing container fails with runc's wording" {
 	set_args true
 	local id

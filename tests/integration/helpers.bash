@@ -95,6 +95,9 @@ requires() {
 		no_selinux)
 			! host_selinux || skip "test is for a host without SELinux (this one has it)"
 			;;
+		systemd)
+			host_systemd || skip "test requires systemd as PID 1 (tests/vm/run.sh with VM_FLAVOUR=systemd)"
+			;;
 		*)
 			fail "requires: unknown feature $f"
 			;;
@@ -112,6 +115,11 @@ host_apparmor() {
 host_selinux() {
 	[ -e /sys/fs/selinux/enforce ] &&
 		[ "$(tr -d '\0\n' </proc/self/attr/current 2>/dev/null)" != kernel ]
+}
+
+# host_systemd succeeds when systemd is PID 1 (sd_booted's test, and the process itself).
+host_systemd() {
+	[ -d /run/systemd/system ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]
 }
 
 # fail prints a message and fails the test.
@@ -224,6 +232,15 @@ update_config() {
 		mv "$bundle/config.json.new" "$bundle/config.json"
 }
 
+# add_mount appends a mount to config.json: add_mount SRC DEST TYPE OPT...
+add_mount() {
+	local src=$1 dst=$2 type=$3
+	shift 3
+	local opts
+	opts=$(jq -cn '$ARGS.positional' --args -- "$@")
+	update_config ".mounts += [{source: \"$src\", destination: \"$dst\", type: \"$type\", options: $opts}]"
+}
+
 # set_args sets process.args to the given words.
 set_args() {
 	local args
@@ -268,6 +285,14 @@ cleanup_mount() {
 # leftover_mounts prints mounts under $TESTDIR seen by the host.
 leftover_mounts() {
 	awk -v d="$TESTDIR" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo
+}
+
+# mounts_of ID prints the host's mounts that belong to this test: mount points under $TESTDIR,
+# and mounts whose mountinfo line names ID (its source, root or mount point). Tests compare
+# these, never the whole mount table, which other tests on the host change at any time.
+mounts_of() {
+	awk -v d="$TESTDIR" -v id="$1" '$5 == d || index($5, d "/") == 1 || (id != "" && index($0, id)) { print $5 }' \
+		/proc/self/mountinfo
 }
 
 # leftover_cgroups prints v1/v2 cgroup directories named after this test's ids.
@@ -387,12 +412,17 @@ container_pid() {
 
 # wait_for_file waits until file $1 exists and is not empty (up to ~10s).
 wait_for_file() {
+	wait_for_test -s "$1"
+}
+
+# wait_for_test OP PATH waits until `test OP PATH` holds (up to ~10s), e.g. -S for a socket.
+wait_for_test() {
 	local _
 	for _ in $(seq 200); do
-		[ -s "$1" ] && return 0
+		[ "$1" "$2" ] && return 0
 		sleep 0.05
 	done
-	fail "timed out waiting for $1"
+	fail "timed out waiting for $2 ($1)"
 }
 
 # wait_gone waits until host process $1 no longer exists (up to ~10s).

@@ -86,6 +86,36 @@ setup_all_hooks() {
 	[ "$(cat "$TESTDIR/out/args")" = "zero|one|two words|my value|/hookpath" ]
 }
 
+@test "a startContainer hook without env gets the process's environment, HOME included" {
+	# It runs in the container; what it records lands in the rootfs.
+	update_config '.root.readonly = false | .process.user = {uid: 1000, gid: 1000}
+		| .process.env = ["PATH=/bin:/usr/bin", "ONE=two", "DUP=a", "HOME=", "DUP=b"]
+		| .hooks.startContainer = [
+			{path: "/bin/sh", args: ["sh", "-c", "/usr/bin/env >/tmp/no-env"]},
+			{path: "/bin/sh", args: ["sh", "-c", "/usr/bin/env >/tmp/own-env"], env: ["OWN=1"]}]'
+	set_args true
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	# (sh adds PWD and SHLVL, and a PATH of its own where there is none.)
+	local got
+	got=$(grep -Ev '^(PWD|SHLVL)=' "$BUNDLE/rootfs/tmp/no-env" | sort | tr '\n' ' ')
+	[ "$got" = "DUP=b HOME=/tmp ONE=two PATH=/bin:/usr/bin " ] || fail "hook without env: $got"
+	# A hook's own env is all it gets.
+	got=$(grep -Ev '^(PWD|SHLVL|PATH)=' "$BUNDLE/rootfs/tmp/own-env" | sort | tr '\n' ' ')
+	[ "$got" = "OWN=1 " ] || fail "hook with env: $got"
+}
+
+@test "createContainer hooks run in the container's rootfs: relative paths resolve there" {
+	OUT="$TESTDIR/out"
+	mkdir -p "$OUT"
+	echo from-rootfs >"$BUNDLE/rootfs/etc/marker"
+	update_config '.hooks.createContainer = [{path: "/bin/sh",
+		args: ["sh", "-c", "pwd >'"$OUT"'/pwd; cat etc/marker >'"$OUT"'/marker"]}]'
+	set_args true
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	[ "$(cat "$OUT/pwd")" = "$BUNDLE/rootfs" ]
+	[ "$(cat "$OUT/marker")" = from-rootfs ]
+}
+
 @test "startContainer runs in the container, poststart and prestart on the host" {
 	setup_all_hooks
 	set_args true

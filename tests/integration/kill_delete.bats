@@ -42,6 +42,19 @@ start_trapper() {
 	wait_gone "$pid"
 }
 
+@test "kill ID 0 checks that the container runs and sends nothing" {
+	start_sleeper sh -c 'trap "echo got-signal" TERM INT HUP; echo ready; while :; do sleep 0.1; done'
+	wait_for_file "$TESTDIR/$CID.log"
+	run -0 husk kill "$CID" 0
+	run -0 husk kill --all "$CID" 0
+	[ "$(container_status "$CID")" = running ]
+	[[ "$(container_log "$CID")" != *got-signal* ]]
+	run -0 husk kill "$CID" KILL
+	wait_for_status "$CID" stopped
+	run -1 husk kill "$CID" 0
+	[[ "$output" == *"container not running"* ]]
+}
+
 @test "kill with a bad signal fails and leaves the container running" {
 	start_sleeper
 	local sig
@@ -115,4 +128,47 @@ start_trapper() {
 	run -0 husk delete -f "$first"
 	[ "$(container_status "$CID")" = running ]
 	[ "$(husk list -q)" = "$CID" ]
+}
+
+# start_shared_pidns starts a container in the host's pid namespace with three more processes
+# exec'd into it, and prints their pids (the init's first) into $PIDS.
+start_shared_pidns() {
+	update_config '.linux.namespaces -= [{type: "pid"}]'
+	start_sleeper
+	local i
+	for i in 1 2 3; do
+		husk exec -d "$CID" sleep 1000 </dev/null >/dev/null 2>&1
+	done
+	PIDS=$(processes_in_bundle)
+	[ "$(echo $PIDS | wc -w)" -eq 4 ] || fail "want the init and 3 exec'd processes, got: $PIDS"
+}
+
+@test "kill KILL without a pid namespace of its own kills every process of the container" {
+	start_shared_pidns
+	run -0 husk kill "$CID" KILL
+	local p
+	for p in $PIDS; do
+		wait_gone "$p"
+	done
+	wait_for_status "$CID" stopped
+	run -0 husk delete "$CID"
+	assert_nothing_left
+}
+
+@test "kill KILL without a pid namespace of its own, after the init died, kills the rest" {
+	start_shared_pidns
+	local init p
+	init=$(container_pid "$CID")
+	kill -9 "$init"
+	wait_gone "$init"
+	wait_for_status "$CID" stopped
+	for p in $PIDS; do
+		[ "$p" = "$init" ] || kill -0 "$p" || fail "process $p died with the init"
+	done
+	run -0 husk kill "$CID" KILL
+	for p in $PIDS; do
+		wait_gone "$p"
+	done
+	run -0 husk delete "$CID"
+	assert_nothing_left
 }

@@ -26,6 +26,23 @@ ns_of() {
 	done
 }
 
+@test "a new network namespace has its loopback up: 127.0.0.1 answers" {
+	# As runc does (and ctr run, podman --network none rely on it). lo's
+	# flags: IFF_UP (0x1) with IFF_LOOPBACK (0x8); a TCP round trip on
+	# 127.0.0.1 through busybox's httpd (listening once it returns) and nc.
+	update_config '.root.readonly = false'
+	run -0 run_sh 'echo "flags $(cat /sys/class/net/lo/flags)"
+		ip addr show dev lo 2>/dev/null | grep -q "inet 127.0.0.1/8" && echo has-127.0.0.1
+		mkdir -p /tmp/www && echo hello-lo >/tmp/www/index.html
+		httpd -p 127.0.0.1:8080 -h /tmp/www
+		echo "got $(printf "GET /index.html HTTP/1.0\r\n\r\n" | nc 127.0.0.1 8080 2>&1 | tail -n 1)"'
+	local flags
+	flags=$(echo "$output" | sed -n 's/^flags //p')
+	[ "$((flags & 0x9))" = 9 ] || fail "lo flags: $output"
+	[[ "$output" == *has-127.0.0.1* ]] || fail "lo has no 127.0.0.1: $output"
+	[[ "$output" == *"got hello-lo"* ]] || fail "127.0.0.1 did not answer: $output"
+}
+
 @test "namespaces not asked for are the host's" {
 	update_config '.linux.namespaces = [{type: "mount"}] | del(.hostname)'
 	run -0 run_sh 'for n in net ipc uts pid; do readlink /proc/self/ns/$n; done'

@@ -42,6 +42,21 @@ status_field() {
 	[ "$output" = /custom ]
 }
 
+@test "an empty HOME is replaced from /etc/passwd; a name given twice keeps its last value, once" {
+	update_config '.process.user = {uid: 1000, gid: 1000} |
+		.process.env = ["PATH=/bin:/usr/bin", "HOME=", "A=1", "B=x", "A=2"]'
+	# env itself, not a shell: a shell would tidy its environment up.
+	set_args /usr/bin/env
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	[ "$(printf '%s\n' "${lines[@]}" | grep -Ec '^A=')" = 1 ] || fail "A given more than once: $output"
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c '^HOME=')" = 1 ] || fail "HOME more than once: $output"
+	[ "$(printf '%s\n' "${lines[@]}" | grep -E '^(A|HOME)=' | sort | tr '\n' ' ')" = "A=2 HOME=/tmp " ]
+	# HOME given, then emptied: the last (empty) value wins and is replaced.
+	update_config '.process.env = ["PATH=/bin:/usr/bin", "HOME=/custom", "HOME="]'
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	[ "$(printf '%s\n' "${lines[@]}" | grep '^HOME=' | tr '\n' ' ')" = "HOME=/tmp " ]
+}
+
 @test "cwd" {
 	update_config '.process.cwd = "/etc"'
 	set_args pwd
@@ -55,6 +70,57 @@ status_field() {
 	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
 	[ "$output" = /new/work/dir ]
 	[ -d "$BUNDLE/rootfs/new/work/dir" ]
+}
+
+@test "a cwd the user cannot enter is entered with the runtime's privileges (run and exec)" {
+	# runc changes directory before it switches to the process's user: uid
+	# 1000 starts in /root (0700, root's), and cannot list it.
+	chmod 700 "$BUNDLE/rootfs/root"
+	update_config '.process.cwd = "/root" | .process.user = {uid: 1000, gid: 1000}'
+	set_args sh -c 'pwd; ls . >/dev/null 2>&1 || echo cannot-list'
+	# (Whole lines looked for: runc warns on stderr, at any point.)
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	grep -qx /root <<<"$output" || fail "run: $output"
+	grep -qx cannot-list <<<"$output" || fail "run: $output"
+
+	# exec's default cwd is the container's process.cwd; also with --cwd.
+	update_config '.process.user = {uid: 0, gid: 0}'
+	start_sleeper
+	run -0 husk exec -u 1000:1000 "$CID" pwd
+	grep -qx /root <<<"$output" || fail "exec: $output"
+	run -0 husk exec -u 1000:1000 --cwd /root "$CID" pwd
+	grep -qx /root <<<"$output" || fail "exec --cwd: $output"
+	# A cwd that does not exist still fails.
+	run ! husk exec -u 1000:1000 --cwd /no/such/dir "$CID" pwd
+	[[ "$output" == *"/no/such/dir"* ]]
+}
+
+@test "a program without the execute bit for the user runs with CAP_DAC_OVERRIDE; one without any does not" {
+	# 0700 root's: uid 1000 may execute it only through CAP_DAC_OVERRIDE.
+	# (A copy of busybox named after the applet it should run.)
+	mkdir -p "$BUNDLE/rootfs/opt/700" "$BUNDLE/rootfs/opt/600"
+	cp "$BUNDLE/rootfs/bin/busybox" "$BUNDLE/rootfs/opt/700/echo"
+	cp "$BUNDLE/rootfs/bin/busybox" "$BUNDLE/rootfs/opt/600/echo"
+	chmod 700 "$BUNDLE/rootfs/opt/700/echo"
+	chmod 600 "$BUNDLE/rootfs/opt/600/echo"
+	update_config '.process.user = {uid: 1000, gid: 1000} |
+		.process.capabilities.bounding += ["CAP_DAC_OVERRIDE"] |
+		.process.capabilities.effective += ["CAP_DAC_OVERRIDE"] |
+		.process.capabilities.permitted += ["CAP_DAC_OVERRIDE"]'
+	set_args /opt/700/echo ran
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	grep -qx ran <<<"$output" || fail "$output"
+	# No execute bit for anyone: execve would fail, so create does, naming it.
+	set_args /opt/600/echo ran
+	run ! husk run --bundle "$BUNDLE" "$(new_id)"
+	[[ "$output" == *"/opt/600/echo"* && "$output" == *"ermission denied"* ]]
+	[[ "$output" != *ran ]]
+	# Without the capability the 0700 file is refused the same way.
+	update_config '.process.capabilities.effective -= ["CAP_DAC_OVERRIDE"]'
+	set_args /opt/700/echo ran
+	run ! husk run --bundle "$BUNDLE" "$(new_id)"
+	[[ "$output" == *"/opt/700/echo"* && "$output" == *"ermission denied"* ]]
+	assert_nothing_left
 }
 
 @test "uid, gid and additionalGids" {
@@ -199,8 +265,58 @@ status_field() {
 	[[ "$output" == idle* ]]
 }
 
-@test "execCPUAffinity" {
+# allowed_cpus prints the CPU list of the Cpus_allowed_list: line in $output.
+allowed_cpus() {
+	awk '$1 == "Cpus_allowed_list:" { print $2 }' <<<"$output"
+}
+
+@test "execCPUAffinity applies to exec'd processes, not to the init" {
+	# runtime-spec: "not applicable to the container's init process"; runc
+	# ignores it there too. config.json's is the default of every exec.
+	local all
+	all=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/self/status)
+	[ "$all" != 0 ] || skip "needs more than CPU 0 (has $all)"
 	update_config '.process.execCPUAffinity = {initial: "0", final: "0"}'
-	run -0 run_sh 'grep ^Cpus_allowed_list: /proc/self/status'
-	[ "$(echo "$output" | cut -f2)" = 0 ]
+	start_sleeper
+	[ "$(grep Cpus_allowed_list: "/proc/$(container_pid "$CID")/status" | cut -f2)" = "$all" ]
+	run -0 husk exec "$CID" grep ^Cpus_allowed_list: /proc/self/status
+	[ "$(allowed_cpus)" = 0 ] || fail "exec: $output"
+}
+
+@test "CPU affinity: the container gets its cpuset's CPUs, not the caller's (run, exec)" {
+	# What this test itself may run on: every CPU a container without a
+	# cpuset should get (runc's test compares with the same).
+	local all
+	all=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/self/status)
+	[[ "$all" == 0-* || "$all" == 0,1* ]] || skip "needs CPUs 0 and 1 (has $all)"
+	# husk run under taskset -c 0: without a cpuset the container has every CPU.
+	set_args grep Cpus_allowed_list: /proc/self/status
+	# shellcheck disable=SC2086
+	run -0 taskset -c 0 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" run --bundle "$BUNDLE" "$(new_id)"
+	[ "$(allowed_cpus)" = "$all" ] || fail "no cpuset: $output, want $all"
+	# With a cpuset of CPU 1 only (no overlap with the caller's CPU 0): CPU 1.
+	update_config '.linux.resources.cpu = {cpus: "1", mems: "0"}'
+	# shellcheck disable=SC2086
+	run -0 taskset -c 0 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" run --bundle "$BUNDLE" "$(new_id)"
+	[ "$(allowed_cpus)" = 1 ] || fail "cpuset 1: $output"
+	# exec under taskset -c 0 into a container without a cpuset: every CPU.
+	update_config 'del(.linux.resources.cpu)'
+	set_args sleep 1000
+	CID=$(new_id)
+	# shellcheck disable=SC2086
+	taskset -c 0 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" run -d --bundle "$BUNDLE" "$CID" </dev/null >"$TESTDIR/$CID.log" 2>&1
+	wait_for_status "$CID" running
+	[ "$(grep Cpus_allowed_list: "/proc/$(container_pid "$CID")/status" | cut -f2)" = "$all" ]
+	# shellcheck disable=SC2086
+	run -0 taskset -c 0 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" exec "$CID" grep Cpus_allowed_list: /proc/self/status
+	[ "$(allowed_cpus)" = "$all" ] || fail "exec: $output, want $all"
+	# execCPUAffinity.final still applies on top.
+	cat >"$TESTDIR/proc.json" <<-EOF
+		{"args": ["grep", "Cpus_allowed_list:", "/proc/self/status"], "cwd": "/",
+		 "env": ["PATH=/bin:/usr/bin"], "user": {"uid": 0, "gid": 0},
+		 "execCPUAffinity": {"initial": "0", "final": "1"}}
+	EOF
+	# shellcheck disable=SC2086
+	run -0 taskset -c 0 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" exec -p "$TESTDIR/proc.json" "$CID"
+	[ "$(allowed_cpus)" = 1 ] || fail "final 1: $output"
 }

@@ -45,3 +45,18 @@ setup_file() {
 	[[ "$output" == *"listenerPath"* ]]
 	assert_nothing_left
 }
+
+@test "listenerPath without a SCMP_ACT_NOTIFY rule is ignored, as runc ignores it" {
+	# Nothing listens there, and nothing needs to: no rule asks the agent.
+	update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+		listenerPath: "'"$TESTDIR/none.sock"'", listenerMetadata: "meta",
+		syscalls: [{names: ["mkdir"], action: "SCMP_ACT_ERRNO", errnoRet: 28}]}'
+	update_config '.root.readonly = false'
+	run -0 run_sh 'mkdir /tmp/x 2>&1 || echo refused'
+	grep -qx refused <<<"$output" || fail "$output"
+	[[ "$output" == *"No space left on device"* ]]
+	# listenerMetadata alone too.
+	update_config 'del(.linux.seccomp.listenerPath)'
+	run -0 run_sh 'mkdir /tmp/x 2>&1 || echo refused'
+	grep -qx refused <<<"$output" || fail "$output"
+}

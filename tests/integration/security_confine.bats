@@ -3,7 +3,7 @@
 # (CVE-2023-25809), exec --cap adds nothing inheritable (CVE-2022-29162),
 # cgroup file names in `unified` cannot leave the container's cgroup, and
 # container ids, sysctl names and mount option values are validated before
-# anything is done.
+# anything is done; --no-pivot leaves no bare proc or sysfs to mount from.
 
 load security_helpers
 
@@ -134,4 +134,53 @@ assert_cgroup_ro() {
 	run ! husk_bg create --bundle "$BUNDLE" "$(new_id)"
 	assert_nothing_left
 	[ ! -e "$TESTDIR/out/hook-ran" ] || fail "a hook ran before the mount options were checked"
+}
+
+# NESTED_MOUNTS, run in the container as uid 1000 (mapping root to a host root
+# would need CAP_SETFCAP), tries what a process of the container can mount in a
+# user namespace of its own: a fresh procfs (with a pid namespace of its own)
+# and sysfs (with a network namespace). USERNS-OK says the namespaces could be
+# made, so a refusal of unshare cannot pass for a refused mount.
+NESTED_MOUNTS='unshare -Urmpf true && echo USERNS-OK
+unshare -Urmpf mount -t proc proc /mnt && echo PROC-MOUNTED
+unshare -Urmnf mount -t sysfs sysfs /mnt && echo SYSFS-MOUNTED
+unshare -Urmnf mount -o ro -t sysfs sysfs /mnt && echo SYSFS-RO-MOUNTED
+true'
+
+# nested_mounts_refused checks $output of NESTED_MOUNTS.
+nested_mounts_refused() {
+	echo "$output"
+	[[ "$output" == *USERNS-OK* ]] || fail "no user namespace could be made: $output"
+	[[ "$output" != *MOUNTED* ]] || fail "a fresh proc or sysfs was mounted: $output"
+	[[ "$output" == *"permission denied"* ]] || fail "not refused by the kernel: $output"
+}
+
+@test "--no-pivot: a nested user namespace cannot mount a fresh proc or sysfs" {
+	# Defence: the kernel lets a user namespace mount proc or sysfs only where
+	# the mount namespace already shows one in full (mount_too_revealing).
+	# The container's own are masked; --no-pivot keeps the old root's mounts
+	# under the rootfs, so the host's proc and sysfs there are detached first.
+	requires userns
+	set_args sleep 1000
+	CID=$(new_id)
+	run -0 husk_bg run -d --no-pivot --bundle "$BUNDLE" "$CID"
+	wait_for_status "$CID" running
+	run -0 husk exec --user 1000:1000 "$CID" sh -c "$NESTED_MOUNTS"
+	nested_mounts_refused
+	# The workload itself, and the container's own proc and sysfs are there.
+	update_config '.process.user = {uid: 1000, gid: 1000}'
+	set_args sh -c "$NESTED_MOUNTS; stat -f -c %t /proc /sys"
+	run -0 husk run --no-pivot --bundle "$BUNDLE" "$(new_id)"
+	nested_mounts_refused
+	[ "$(echo "$output" | tail -2 | tr '\n' ' ')" = "9fa0 62656572 " ]
+}
+
+@test "a pivoted container: a nested user namespace cannot mount a fresh proc or sysfs" {
+	# The same without --no-pivot: only the container's masked proc and sysfs
+	# are in its mount namespace.
+	requires userns
+	update_config '.process.user = {uid: 1000, gid: 1000}'
+	set_args sh -c "$NESTED_MOUNTS"
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	nested_mounts_refused
 }

@@ -35,7 +35,7 @@ load security_helpers
 @test "exec --apparmor without AppArmor: error, the container keeps running" {
 	requires no_apparmor
 	start_sleeper
-	run -1 husk exec --apparmor husk-test "$CID" sh -c 'echo RAN'
+	run -255 husk exec --apparmor husk-test "$CID" sh -c 'echo RAN'
 	echo "$output"
 	[[ "$output" != *RAN* ]] || fail "the process ran without its AppArmor profile"
 	if [ "$HUSK_NAME" = husk ]; then
@@ -82,7 +82,7 @@ load security_helpers
 @test "exec --process-label is validated too" {
 	requires husk
 	start_sleeper
-	run -1 husk exec --process-label 'u:r:t:s0",x' "$CID" echo RAN
+	run -255 husk exec --process-label 'u:r:t:s0",x' "$CID" echo RAN
 	echo "$output"
 	[[ "$output" != *RAN* ]]
 	[[ "$output" == *"--process-label"* ]]

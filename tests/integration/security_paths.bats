@@ -83,6 +83,80 @@ assert_empty_dir() {
 	[ -z "$(find "$fake" -type f)" ] || fail "the runtime wrote into the fake /proc: $(find "$fake" -type f)"
 }
 
+# assert_refused_inside_proc checks $status/$output of a run refused for a mount inside /proc:
+# runc says "cannot be mounted because it is inside /proc"; husk also names the mount.
+assert_refused_inside_proc() {
+	[ "$status" -ne 0 ] || fail "the container started"
+	[[ "$output" == *"inside /proc"* ]] || fail "not refused as a mount inside /proc: $output"
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"mounts[$1]"* ]] || fail "the error does not name mounts[$1]: $output"
+}
+
+@test "CVE-2019-16884: a tmpfs inside /proc (/proc/self/attr) is refused" {
+	# Defence: inside /proc only the files lxcfs serves may be covered; a tmpfs
+	# on attr/ would take the LSM labels the runtime writes.
+	update_config '.mounts += [{destination: "/proc/self/attr", type: "tmpfs", source: "tmpfs"}]'
+	run run_sh 'grep -c " /proc/[^ ]*/attr " /proc/self/mountinfo'
+	echo "$output"
+	assert_refused_inside_proc 7
+	assert_nothing_left
+}
+
+@test "CVE-2019-16884: a bind of a host dir inside /proc (/proc/sys/kernel) is refused" {
+	# Defence: the same for a bind: a host directory over /proc/sys/kernel
+	# would take the sysctl writes meant for the kernel.
+	local fake
+	fake=$(host_target fakekernel)
+	add_bind "$fake" /proc/sys/kernel
+	run run_sh 'grep " /proc/sys/kernel " /proc/self/mountinfo'
+	echo "$output"
+	assert_refused_inside_proc 7
+	assert_nothing_left
+	assert_empty_dir "$fake"
+}
+
+@test "CVE-2019-16884: a rootfs symlink cannot carry a mount into /proc" {
+	# Defence: the destination is checked where it resolves in the rootfs:
+	# /evil -> /proc/sys put a tmpfs over the container's /proc/sys.
+	ln -s /proc/sys "$BUNDLE/rootfs/evil"
+	update_config '.mounts += [{destination: "/evil", type: "tmpfs", source: "tmpfs"}]'
+	run run_sh 'grep " /proc/sys " /proc/self/mountinfo'
+	echo "$output"
+	assert_refused_inside_proc 7
+	assert_nothing_left
+}
+
+@test "CVE-2019-16884: a mount through a rootfs symlink into /proc creates nothing there" {
+	# Defence: the resolved destination is checked before the mountpoint is
+	# made: listed before /proc, /evil -> /proc/self/attr must not leave
+	# proc/self/attr made in the rootfs (under where proc is mounted next).
+	ln -s /proc/self/attr "$BUNDLE/rootfs/evil"
+	update_config '.mounts = [{destination: "/evil", type: "tmpfs", source: "tmpfs"}] + .mounts'
+	run run_sh 'true'
+	echo "$output"
+	assert_refused_inside_proc 0
+	assert_nothing_left
+	[ -z "$(ls -A "$BUNDLE/rootfs/proc")" ] || fail "made in the rootfs' /proc: $(find "$BUNDLE/rootfs/proc")"
+}
+
+@test "CVE-2019-16884: what runc allows in /proc still mounts: the lxcfs files, a procfs on /proc" {
+	# The files lxcfs serves (and ns_last_pid) may be covered by a file bind;
+	# /proc may get a bind of a procfs (here the host's /proc) instead of a
+	# fresh one.
+	local f n script=""
+	for f in cpuinfo diskstats meminfo stat swaps uptime loadavg slabinfo sys/kernel/ns_last_pid; do
+		n=${f//\//_}
+		echo "FAKE-$n" >"$TESTDIR/$n"
+		update_config ".mounts += [{source: \"$TESTDIR/$n\", destination: \"/proc/$f\", type: \"bind\", options: [\"bind\"]}]"
+		script+="head -n1 /proc/$f; "
+	done
+	run -0 run_sh "$script"
+	# (grep: runc prints warnings on the same stream)
+	[ "$(echo "$output" | grep '^FAKE-')" = "$(printf 'FAKE-%s\n' cpuinfo diskstats meminfo stat swaps uptime loadavg slabinfo sys_kernel_ns_last_pid)" ]
+	update_config '(.mounts[] | select(.destination == "/proc")) |= {destination: "/proc", type: "bind", source: "/proc", options: ["rbind"]}'
+	run -0 run_sh 'stat -f -c %t /proc'
+	[ "${lines[-1]}" = 9fa0 ]
+}
+
 # --- mount destinations through symlinks -----------------------------------
 
 @test "CVE-2021-30465: a mount destination that is an absolute symlink to the host stays in the rootfs" {

@@ -50,3 +50,11 @@ load helpers
 	[ "${lines[0]}" = 1 ]
 	[ "${lines[1]}" = "$(jq -r .hostname "$BUNDLE/config.json")" ]
 }
+
+@test "spec has a cgroup namespace only on a cgroup v2 host, as runc's" {
+	mkdir "$TESTDIR/new"
+	run -0 husk spec --bundle "$TESTDIR/new"
+	local want=false
+	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && want=true
+	[ "$(jq '[.linux.namespaces[].type] | index("cgroup") != null' "$TESTDIR/new/config.json")" = "$want" ]
+}

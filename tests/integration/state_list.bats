@@ -92,6 +92,16 @@ load helpers
 	[ "$(printf '%s\n' "${lines[@]}" | sort)" = "$(printf '%s\n' "$running" "$created" | sort)" ]
 }
 
+@test "list with a --root that does not exist fails" {
+	local f
+	for f in table json; do
+		run -1 husk --root "$TESTDIR/no-such-root" list -f "$f"
+		[[ "$output" == *"$TESTDIR/no-such-root"* ]]
+	done
+	run -1 husk --root "$TESTDIR/no-such-root" list -q
+	[ ! -e "$TESTDIR/no-such-root" ]
+}
+
 @test "list with a bad format fails" {
 	run -1 husk list -f yaml
 }

@@ -242,3 +242,46 @@ husk_line() {
 	[[ "$output" == *" icanon "* || "$output" == *" icanon"$'\n'* ]]
 	[[ "$output" == *" echo "* ]]
 }
+
+# in_script_bytes is in_script keeping carriage returns (NULs still go): the
+# caller tests line ends. Run "stty -onlcr" first in the command line, so that
+# script's own terminal adds no \r and every one comes from the container's.
+in_script_bytes() {
+	local rc=0
+	timeout 30 script -qec "$1" /dev/null </dev/null >"$TESTDIR/script.out" 2>&1 3>&- || rc=$?
+	tr -d '\0' <"$TESTDIR/script.out"
+	return $rc
+}
+
+@test "run -t and exec -t through husk's own terminal: ONLCR is cleared, lines end in \\n" {
+	# runc clears ONLCR on the pty when it proxies the terminal itself, so
+	# scripts reading a tty container's output get no \r.
+	update_config '.process.terminal = true'
+	set_args printf 'one\ntwo\n'
+	run -0 in_script_bytes "stty -onlcr; exec $(husk_line) run --bundle $BUNDLE $(new_id)"
+	[[ "$output" == *$'one\ntwo'* ]] || fail "run -t: $(printf %q "$output")"
+	[[ "$output" != *$'\r'* ]] || fail "run -t: carriage returns: $(printf %q "$output")"
+
+	update_config '.process.terminal = false'
+	start_sleeper
+	run -0 in_script_bytes "stty -onlcr; exec $(husk_line) exec -t $CID printf 'one\\ntwo\\n'"
+	[[ "$output" == *$'one\ntwo'* ]] || fail "exec -t: $(printf %q "$output")"
+	[[ "$output" != *$'\r'* ]] || fail "exec -t: carriage returns: $(printf %q "$output")"
+}
+
+@test "the pty is owned by process.user's uid (run and exec -t), its group stays devpts' gid=5" {
+	update_config '.process.terminal = true | .process.user = {uid: 1000, gid: 1000}'
+	set_args sh -c 'stat -c "owner %u %g" "$(tty)"'
+	start_recvtty
+	run -0 husk run -d --console-socket "$TESTDIR/tty.sock" --bundle "$BUNDLE" "$(new_id)" </dev/null
+	wait_recvtty
+	[[ "$output" == *"owner 1000 5"* ]] || fail "run: $output"
+
+	update_config '.process.terminal = false | .process.user = {uid: 0, gid: 0}'
+	start_sleeper
+	start_recvtty
+	run -0 husk exec -t -d -u 1000:1000 --console-socket "$TESTDIR/tty.sock" "$CID" \
+		sh -c 'stat -c "owner %u %g" "$(tty)"' </dev/null
+	wait_recvtty
+	[[ "$output" == *"owner 1000 5"* ]] || fail "exec -t: $output"
+}

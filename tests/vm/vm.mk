@@ -1,15 +1,18 @@
-# Pure cgroup v2 test machine (qemu, Debian's kernel, cgroup_no_v1=all). Include from the
-# top-level Makefile:
+# Test machines under qemu with Debian's kernel and pure cgroup v2 (tests/vm/run.sh). Include from
+# the top-level Makefile:
 #
 #   include tests/vm/vm.mk
 #
-# `make vm-test` runs the cgroup-related bats files against $(HUSK) inside the VM (the first run
-# downloads Debian's kernel package, ~70 MB, into ~/.cache/husk-vm). `make vm-unit` runs the Go
-# tests of $(VM_GOPKGS) there, compiled on the host. Neither builds husk: add `vm-test: husk` in
-# the including Makefile if wanted. `make vm-test-selinux` boots the VM with SELinux as its LSM
+# `make vm-test` runs the cgroup-related bats files against $(HUSK) inside the busybox flavour (the
+# first run downloads Debian's kernel package, ~70 MB, into ~/.cache/husk-vm). `make vm-unit` runs
+# the Go tests of $(VM_GOPKGS) there, compiled on the host. Neither builds husk: add `vm-test: husk`
+# in the including Makefile if wanted. `make vm-test-selinux` boots the VM with SELinux as its LSM
 # instead of AppArmor, loads the host's selinux-policy-default (permissive) and runs
-# $(VM_SELINUX_BATS) there.
+# $(VM_SELINUX_BATS) there. `make vm-systemd-test` runs $(VM_SYSTEMD_BATS) in the systemd flavour
+# (systemd as PID 1, the bats files in husk-vm.service; the first run builds its Debian root file
+# system with debootstrap, ~1.5 min, cached in ~/.cache/husk-vm).
 #   VM_BATS    bats files (names in tests/integration/); default: those below that exist
+#   VM_SYSTEMD_BATS  bats files for the systemd flavour (default systemd_vm.bats)
 #   VM_GOPKGS  Go packages for vm-unit (default ./cgroups); VM_GOTESTFLAGS e.g. -test.v
 #   VM_TIMEOUT, VM_CPUS, VM_MEM, VM_CGROUP: see tests/vm/run.sh
 
@@ -20,10 +23,11 @@ GO ?= go
 VM_BATS ?= $(notdir $(wildcard $(addprefix $(VM_REPO)/tests/integration/, \
 	cgroups*.bats dev.bats kill_delete.bats namespaces.bats)))
 VM_SELINUX_BATS ?= lsm_selinux.bats
+VM_SYSTEMD_BATS ?= systemd_vm.bats rootless_cgroups.bats
 VM_GOPKGS ?= ./cgroups
 VM_GOTESTFLAGS ?=
 
-.PHONY: vm-test vm-test-selinux vm-unit vm-conformance
+.PHONY: vm-test vm-test-selinux vm-systemd-test vm-unit vm-conformance
 
 # The subreaper and recvtty (the console socket end of checkpoint.bats) are built on the host:
 # building them in the VM would take a minute of emulated CPU each.
@@ -39,6 +43,12 @@ vm-test-selinux:
 	cd $(VM_REPO) && $(GO) build -o tests/vm/bin/subreaper ./tests/cmd/subreaper
 	VM_APPEND=lsm=lockdown,capability,landlock,yama,selinux,bpf $(VM_REPO)/tests/vm/run.sh \
 		'load_policy && HUSK=$(abspath $(HUSK)) SUBREAPER=$(VM_REPO)/tests/vm/bin/subreaper tests/integration/run.sh $(VM_SELINUX_BATS)'
+
+vm-systemd-test:
+	@mkdir -p $(VM_REPO)/tests/vm/bin
+	cd $(VM_REPO) && $(GO) build -o tests/vm/bin/subreaper ./tests/cmd/subreaper
+	VM_FLAVOUR=systemd $(VM_REPO)/tests/vm/run.sh \
+		'HUSK=$(abspath $(HUSK)) SUBREAPER=$(VM_REPO)/tests/vm/bin/subreaper tests/integration/run.sh $(VM_SYSTEMD_BATS)'
 
 vm-unit:
 	cd $(VM_REPO) && tests/vm/gotest.sh $(VM_GOPKGS) -- $(VM_GOTESTFLAGS)

@@ -1,0 +1,80 @@
+package cgroups
+
+import "strings"
+
+// v1Devices is what the cgroup v1 devices controller holds after a list of rules: a default
+// (allow or deny every device) and exceptions to it. The v2 filter is compiled from it, so the
+// same rules open the same devices on both versions (runc's device emulator serves the same
+// purpose); compiling the rules as "last match wins" instead let a later partial deny be
+// skipped by an open that asks for more than it names (deny "w" after allow "rwm" did not stop
+// an O_RDWR open) and split one device's access over rules an open never matches whole.
+type v1Devices struct {
+	defaultAllow bool
+	// exceptions are b or c rules (never 'a') with allow == !defaultAllow, one per
+	// type:major:minor, holding the union of the access given for it.
+	exceptions []devRule
+}
+
+// emulateV1 applies rules as the kernel applies the writes of setDevicesV1: "deny a" first, a
+// full wildcard resets the default and drops every exception, a rule against the default adds
+// its access to the exception for the same type:major:minor, and a rule that agrees with the
+// default takes its access away from that exception (and from no other: the kernel matches
+// exceptions exactly here, wildcards included).
+func emulateV1(rules []devRule) v1Devices {
+	var s v1Devices
+	for _, r := range rules {
+		if r.fullWildcard() {
+			s = v1Devices{defaultAllow: r.allow}
+			continue
+		}
+		i := s.find(r)
+		if r.allow != s.defaultAllow {
+			if i < 0 {
+				s.exceptions = append(s.exceptions, r)
+			} else {
+				s.exceptions[i].access = accessUnion(s.exceptions[i].access, r.access)
+			}
+			continue
+		}
+		if i < 0 {
+			continue
+		}
+		left := accessMinus(s.exceptions[i].access, r.access)
+		if left == "" {
+			s.exceptions = append(s.exceptions[:i], s.exceptions[i+1:]...)
+		} else {
+			s.exceptions[i].access = left
+		}
+	}
+	return s
+}
+
+func (s *v1Devices) find(r devRule) int {
+	for i, e := range s.exceptions {
+		if e.typ == r.typ && e.major == r.major && e.minor == r.minor {
+			return i
+		}
+	}
+	return -1
+}
+
+// accessUnion and accessMinus work on access strings kept in "rwm" order.
+func accessUnion(a, b string) string {
+	var out string
+	for _, c := range "rwm" {
+		if strings.ContainsRune(a, c) || strings.ContainsRune(b, c) {
+			out += string(c)
+		}
+	}
+	return out
+}
+
+func accessMinus(a, b string) string {
+	var out string
+	for _, c := range a {
+		if !strings.ContainsRune(b, c) {
+			out += string(c)
+		}
+	}
+	return out
+}
