@@ -45,7 +45,7 @@ checkpointed.`,
 			}
 			if !opts.LeaveRunning && !opts.PreDump {
 				// criu stopped the processes: the container is gone, as with runc.
-				if err := ctr.Destroy(true); err != nil {
+				if err := ctr.RemoveDumped(); err != nil {
 					slog.Warn("checkpoint: delete the checkpointed container", "id", ctr.State.ID, "error", err)
 				}
 			}

@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -153,6 +154,24 @@ func (c *Container) Checkpoint(o CheckpointOpts) error {
 		return err
 	}
 	return nil
+}
+
+// RemoveDumped deletes the container after a checkpoint stopped its processes, as runc does.
+// The dump runs without the container lock (it changes nothing husk records); the delete takes
+// it and removes only the container that was dumped: a delete (and a create of the same id)
+// may have come in between.
+func (c *Container) RemoveDumped() error {
+	pid, start := c.State.InitPid, c.State.InitStartTime
+	if err := c.Lock(); err != nil {
+		if errors.Is(err, ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if c.State.InitPid != pid || c.State.InitStartTime != start {
+		return nil
+	}
+	return c.Destroy(true)
 }
 
 // externalNamespaces names the network and PID namespaces the container joined (a path in

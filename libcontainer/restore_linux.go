@@ -67,6 +67,11 @@ func Restore(o RestoreOpts) (*Container, error) {
 	if err := r.check(); err != nil {
 		return nil, err
 	}
+	// Resolved before anything exists; nothing is made until the state names it.
+	cg, err := cgroups.New(spec.Linux.CgroupsPath, o.ID)
+	if err != nil {
+		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+	}
 	if err := os.MkdirAll(o.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("create state root %s: %w", o.Root, err)
 	}
@@ -77,13 +82,20 @@ func Restore(o RestoreOpts) (*Container, error) {
 		}
 		return nil, fmt.Errorf("create state dir %s: %w", dir, err)
 	}
+	// The container lock is held throughout, as by create: a restore makes a container.
 	lock, err := lockDir(dir)
 	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %s was deleted while it was being restored", o.ID)
+		}
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	r.c = &Container{Root: o.Root, Dir: dir, lock: lock, State: &State{ID: o.ID, Bundle: bundle, Rootfs: rootfs}}
-	if err := r.restore(); err != nil {
+	r.c = &Container{Root: o.Root, Dir: dir, lock: lock, State: &State{
+		ID: o.ID, Bundle: bundle, Rootfs: rootfs, CgroupPaths: cg.Paths(), Created: time.Now().UTC(),
+		CreatorPid: os.Getpid(),
+	}}
+	if err := r.restore(cg); err != nil {
 		r.abort()
 		r.c.Close()
 		return nil, err
@@ -141,8 +153,21 @@ func (r *restorer) check() error {
 	return nil
 }
 
-func (r *restorer) restore() error {
+// restore runs criu with the container's first state saved (as create's: the status reads
+// "creating" while this process lives, and delete finds the cgroup after a kill).
+func (r *restorer) restore(cg cgroups.Manager) error {
 	o, spec := r.o, r.spec
+	// A restore of the same id that got there first is "already exists", not a cgroup in use.
+	if err := refuseUsedCgroup(cg, cgroupName(spec.Linux.CgroupsPath, o.ID)); err != nil {
+		return err
+	}
+	var err error
+	if r.c.State.CreatorStartTime, _, err = procStartTime(os.Getpid()); err != nil {
+		return fmt.Errorf("read own start time: %w", err)
+	}
+	if err := r.c.State.setSpec(spec); err != nil {
+		return err
+	}
 	if host := os.Getenv("NOTIFY_SOCKET"); host != "" {
 		// The container had husk's notify socket bound in (create does this): the same
 		// mount, from this container's directory, so that the images find it.
@@ -150,20 +175,10 @@ func (r *restorer) restore() error {
 			return err
 		}
 	}
-	if err := r.c.State.setSpec(spec); err != nil {
-		return err
-	}
-	cg, err := cgroups.New(spec.Linux.CgroupsPath, o.ID)
-	if err != nil {
-		return fmt.Errorf("linux.cgroupsPath: %w", err)
-	}
-	r.cgroup = cg
-	// A preliminary state names the cgroup, so that `delete` can clean up after a kill.
-	r.c.State.CgroupPaths = cg.Paths()
-	r.c.State.Created = time.Now().UTC()
 	if err := writeState(r.c.Dir, r.c.State, false); err != nil {
 		return err
 	}
+	r.cgroup = cg
 
 	opts := o.rpcOpts(&r.cgMode, "restore.log", spec.Annotations)
 	// Devices as criu finds them; the restored root task a child of husk (not of criu).
@@ -376,6 +391,7 @@ func (r *restorer) saveState() error {
 	}
 	state.NamespacePaths = namespacePaths(r.pid, r.spec.Linux.Namespaces)
 	state.Created = time.Now().UTC()
+	state.CreatorPid, state.CreatorStartTime = 0, 0
 	if err := saveState(r.c.Dir, state); err != nil {
 		return err
 	}

@@ -125,6 +125,14 @@ wait_for_socket() {
 	fail "nothing listens at $1"
 }
 
+# make_netns FILE: a new network namespace kept at FILE (unmounted by teardown), lo up.
+make_netns() {
+	touch "$1"
+	unshare --net="$1" true
+	cleanup_mount "$1"
+	nsenter --net="$1" ip link set lo up
+}
+
 # cgroup_of PID: the cgroup2 path of a process.
 cgroup_of() {
 	sed -n 's/^0:://p' "/proc/$1/cgroup"
@@ -241,7 +249,8 @@ cgroup_of() {
 
 @test "an exec'd process leads a session of its own" {
 	start_sleeper
-	run -0 husk exec "$CID" sh -c 'echo "$(cut -d" " -f6 /proc/$$/stat) $$"'
+	# stdout alone: runc 1.5.3 warns on stderr on this host.
+	run -0 --separate-stderr husk exec "$CID" sh -c 'echo "$(cut -d" " -f6 /proc/$$/stat) $$"'
 	local sid pid
 	read -r sid pid <<<"$output"
 	[ "$sid" = "$pid" ] || fail "session $sid, pid $pid"
@@ -263,6 +272,9 @@ cgroup_of() {
 	run husk checkpoint --empty-ns ipc --image-path "$TESTDIR/img" "$id"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"ipc"* ]] || fail "$output"
+	run husk checkpoint --page-server nowhere --image-path "$TESTDIR/img" "$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"--page-server"* ]] || fail "$output"
 	[ "$(container_status "$id")" = running ]
 	[ "$(container_pid "$id")" = "$pid" ]
 	run -0 husk delete -f "$id"
@@ -316,6 +328,12 @@ cgroup_of() {
 	local p
 	p=$(container_pid "$id")
 	[ "$(readlink "/proc/$p/fd/1")" = "$(readlink "/proc/self/fd/$out_w")" ]
+	# A network namespace of its own again, made empty (--empty-ns network is the default):
+	# only lo in it.
+	[ "$(readlink "/proc/$p/ns/net")" != "$(readlink /proc/self/ns/net)" ]
+	run -0 husk exec "$id" sh -c 'grep -c : /proc/net/dev; grep -o "^ *lo:" /proc/net/dev'
+	[ "$output" = "1
+    lo:" ] || fail "not only lo in the restored network namespace: $output"
 	run -0 husk kill "$id" KILL
 	wait_for_status "$id" stopped
 	run -0 husk delete "$id"
@@ -522,10 +540,7 @@ $((136 * 256 + ptn))" ] || fail "not the new terminal ($ptn): $output"
 @test "--tcp-established: a TCP connection inside the container survives; without it criu refuses" {
 	requires_criu
 	# The container joins a network namespace made here (as engines give one), with lo up.
-	touch "$TESTDIR/netns"
-	unshare --net="$TESTDIR/netns" true
-	cleanup_mount "$TESTDIR/netns"
-	nsenter --net="$TESTDIR/netns" ip link set lo up
+	make_netns "$TESTDIR/netns"
 	mkdir "$TESTDIR/out"
 	update_config '(.linux.namespaces[] | select(.type == "network")) .path = "'"$TESTDIR/netns"'"
 		| .mounts += [{destination: "/out", type: "bind", source: "'"$TESTDIR/out"'", options: ["rbind", "rw"]}]'
@@ -554,14 +569,23 @@ $((136 * 256 + ptn))" ] || fail "not the new terminal ($ptn): $output"
 	checkpoint "$id" --tcp-established
 	local lines
 	lines=$(wc -l <"$TESTDIR/out/got")
+	# Restored into a new network namespace, as engines set one up again for a restored
+	# container. (criu 3.17 leaves the lock it puts on the namespace at dump in place for the
+	# restore, locks it again there and then fails to unlock it with iptables-nft: in the old
+	# namespace the connection would stay blocked, with runc as with husk.)
+	umount "$TESTDIR/netns"
+	make_netns "$TESTDIR/netns2"
+	update_config '(.linux.namespaces[] | select(.type == "network")) .path = "'"$TESTDIR/netns2"'"'
 	restore "$id" --tcp-established
 	for _ in $(seq 600); do [ "$(wc -l <"$TESTDIR/out/got")" -ge $((lines + 3)) ] && break; sleep 0.1; done
 	# The same connection: the numbers run on from where they were, never from 0 again.
-	seq 0 $(($(wc -l <"$TESTDIR/out/got") - 1)) | cmp - "$TESTDIR/out/got" ||
-		fail "not one unbroken count: $(tr '\n' ' ' <"$TESTDIR/out/got")"
-	[ "$(wc -l <"$TESTDIR/out/got")" -ge $((lines + 3)) ] ||
-		fail "nothing came through after restore: $(tr '\n' ' ' <"$TESTDIR/out/got");" \
+	# (Compared on a copy: the file grows meanwhile.)
+	cp "$TESTDIR/out/got" "$TESTDIR/got"
+	[ "$(wc -l <"$TESTDIR/got")" -ge $((lines + 3)) ] ||
+		fail "nothing came through after restore: $(tr '\n' ' ' <"$TESTDIR/got");" \
 			"$(grep -h Error "$TESTDIR/rwork/restore.log");" "$(husk exec "$id" sh -c 'ps; netstat -tn' 2>&1)"
+	seq 0 $(($(wc -l <"$TESTDIR/got") - 1)) | cmp - "$TESTDIR/got" ||
+		fail "not one unbroken count: $(tr '\n' ' ' <"$TESTDIR/got")"
 }
 
 @test "--ext-unix-sk: a datagram socket to a peer outside is connected again; without it criu refuses" {
@@ -611,9 +635,11 @@ $((136 * 256 + ptn))" ] || fail "not the new terminal ($ptn): $output"
 	lines=$(wc -l <"$TESTDIR/sk/log")
 	run -0 husk restore -d --ext-unix-sk --image-path "$TESTDIR/img" --work-path "$TESTDIR/rwork" "$id" </dev/null
 	for _ in $(seq 600); do [ "$(wc -l <"$TESTDIR/sk/log")" -ge $((lines + 3)) ] && break; sleep 0.1; done
-	[ "$(wc -l <"$TESTDIR/sk/log")" -ge $((lines + 3)) ] || fail "nothing came through after restore"
-	cut -d' ' -f1 "$TESTDIR/sk/log" | cmp - <(seq 0 $(($(wc -l <"$TESTDIR/sk/log") - 1))) ||
-		fail "not one unbroken count: $(cut -d' ' -f1 "$TESTDIR/sk/log" | tr '\n' ' ')"
+	# (Compared on a copy: the log grows meanwhile.)
+	cut -d' ' -f1 "$TESTDIR/sk/log" >"$TESTDIR/counts"
+	[ "$(wc -l <"$TESTDIR/counts")" -ge $((lines + 3)) ] || fail "nothing came through after restore"
+	seq 0 $(($(wc -l <"$TESTDIR/counts") - 1)) | cmp - "$TESTDIR/counts" ||
+		fail "not one unbroken count: $(tr '\n' ' ' <"$TESTDIR/counts")"
 }
 
 @test "--file-locks: a held lock is held again after restore; without it criu refuses" {
