@@ -22,8 +22,8 @@ import (
 // addExtMount adds one external mount to opts. criu before 4.3.1 keeps them as the string
 // "mnt[KEY]:VAL" without escaping: a key holding "]:" would cut the host path short and could
 // bind any host directory into a restored container (a rootfs can make a destination resolve
-// to such a name with symlinks: CVE-2026-119101 in runc), and an empty key means "find the
-// external mounts yourself". Both are refused.
+// to such a name with symlinks), and an empty key means "find the external mounts yourself".
+// Both are refused, as runc 1.5 refuses them.
 func addExtMount(opts *rpc.CriuOpts, key, val string) error {
 	if key == "" || strings.Contains(key, "]:") {
 		return fmt.Errorf("criu: invalid external mount destination %q", key)
