@@ -693,6 +693,35 @@ $((136 * 256 + ptn))" ] || fail "not the new terminal ($ptn): $output"
 		fail "the hook saw $(cat "$TESTDIR/hooks"), the restored init is $pid"
 }
 
+@test "husk: a restore in progress reads as creating, and delete --force ends it leaving nothing" {
+	requires husk
+	requires_criu
+	local id
+	id=$(new_id)
+	run_counter "$id"
+	checkpoint "$id"
+	# The restore stops in its createRuntime hook, with criu waiting for it.
+	update_config '.hooks = {createRuntime: [{path: "/bin/sh", args: ["sh", "-c",
+		"cat >/dev/null; echo $$ >'"$TESTDIR"'/hook.pid; exec sleep 1000"]}]}'
+	husk restore -d --image-path "$TESTDIR/img" --work-path "$TESTDIR/rwork" "$id" \
+		<&"$in_r" >&"$out_w" 2>&"$err_w" &
+	local restorer=$!
+	track_pid "$restorer"
+	local _
+	for _ in $(seq 600); do [ -s "$TESTDIR/hook.pid" ] && break; sleep 0.1; done
+	[ -s "$TESTDIR/hook.pid" ] || fail "the restore never reached its hook"
+	track_pid "$(cat "$TESTDIR/hook.pid")"
+	[ "$(container_status "$id")" = creating ]
+	# The restored processes wait in the container's cgroup.
+	[ -n "$(leftover_cgroups)" ]
+	run -0 husk delete --force "$id"
+	local rc=0
+	wait "$restorer" || rc=$?
+	[ "$rc" -ne 0 ] || fail "the restore succeeded after its container was deleted"
+	kill "$(cat "$TESTDIR/hook.pid")"
+	assert_nothing_left
+}
+
 @test "a failed restore leaves nothing behind and its error names criu's log" {
 	requires_criu
 	mkdir "$TESTDIR/shared"
