@@ -343,6 +343,29 @@ cgroup_of() {
 	[ -z "$output" ]
 }
 
+@test "restore in the foreground: waits for the container, exits with its status and deletes it" {
+	requires_criu
+	local id
+	id=$(new_id)
+	run_counter "$id"
+	checkpoint "$id"
+	drain_counter
+	local before=$LAST
+	husk restore --image-path "$TESTDIR/img" --work-path "$TESTDIR/rwork" "$id" \
+		<&"$in_r" >&"$out_w" 2>&"$err_w" &
+	local restorer=$!
+	track_pid "$restorer"
+	next_count
+	[ "$COUNT" = $((before + 1)) ]
+	[ "$(container_status "$id")" = running ]
+	run -0 husk kill "$id" KILL
+	local rc=0
+	wait "$restorer" || rc=$?
+	[ "$rc" = 137 ] || fail "restore exited $rc, not 137 (the init's SIGKILL)"
+	run husk state "$id"
+	[ "$status" -ne 0 ] || fail "the container is left: $output"
+}
+
 @test "checkpoint --leave-running, then restore under a new id next to the original" {
 	requires_criu
 	local id pid spid
