@@ -12,8 +12,9 @@ HUSK    := $(CURDIR)/husk
 BUILD_DEPS := gcc libc6-dev libseccomp-dev pkg-config
 # apparmor, selinux-policy-default: apparmor_parser and the SELinux policy (with load_policy),
 # which the VM (tests/vm, with the host's /usr and /etc) uses; neither turns an LSM on here.
+# criu: checkpoint/restore, tested in the VM (Debian's criu 3.17 cannot run on this kernel).
 # strace: control.bats and interrupted.bats stop or kill a runtime's process at a chosen call.
-TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps apparmor selinux-policy-default strace
+TEST_DEPS  := bats busybox-static jq runc crun iproute2 util-linux procps apparmor selinux-policy-default criu strace
 
 .PHONY: all deps test-deps test-user demo test unit integration conformance clients install clean
 
@@ -62,9 +63,10 @@ CRI_DEPS := husk test-deps
 include tests/cri/cri.mk
 
 # The cgroup tests again on a pure cgroup v2 kernel: Debian's kernel under qemu (tests/vm);
-# the AppArmor tests there too (AppArmor is on in that kernel, off on this machine), and the
-# SELinux tests in a second boot with SELinux instead (vm-test-selinux).
-VM_BATS := cgroups_resources.bats cgroups_commands.bats lsm_apparmor.bats
+# the AppArmor tests there too (AppArmor is on in that kernel, off on this machine), checkpoint
+# and restore (criu works on that kernel), and the SELinux tests in a second boot with SELinux
+# instead (vm-test-selinux).
+VM_BATS := cgroups_resources.bats cgroups_commands.bats lsm_apparmor.bats checkpoint.bats
 include tests/vm/vm.mk
 vm-test vm-test-selinux vm-unit vm-conformance vm-systemd-test vm-systemd-hybrid-test: husk test-deps
 

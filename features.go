@@ -54,7 +54,12 @@ var featuresCommand = &cli.Command{
 				"io.github.husk-runtime.husk.version":    version,
 				"io.github.husk-runtime.husk.commit":     gitCommit,
 				"io.github.husk-runtime.husk.libseccomp": seccomp.Version(),
+				// Engines look for runc's key (crun sets it too): checkpoint and restore
+				// are built in; they need criu on the host to work.
+				"org.opencontainers.runc.checkpoint.enabled": "true",
 			},
+			// The annotation naming the criu configuration file of a container.
+			PotentiallyUnsafeConfigAnnotations: []string{"org.criu.config"},
 		}
 		out, err := json.MarshalIndent(f, "", "    ")
 		if err != nil {

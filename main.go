@@ -71,18 +71,16 @@ func newApp() *cli.App {
 			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging, with the duration of each start-up phase"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "create the container's cgroup as a transient systemd unit (cgroupsPath \"slice:prefix:name\")"},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
-			&cli.StringFlag{Name: "criu", Hidden: true, Usage: "accepted for runc compatibility; checkpoint/restore is not supported"},
+			&cli.StringFlag{Name: "criu", Hidden: true, Usage: "path to the criu binary for checkpoint and restore (default: criu in $PATH), as runc 1.1 had it"},
 		},
 		Before: setup,
 		Commands: []*cli.Command{
 			createCommand, startCommand, runCommand, stateCommand, killCommand, deleteCommand,
 			listCommand, specCommand, pauseCommand, resumeCommand, psCommand, eventsCommand, updateCommand, execCommand, featuresCommand,
+			checkpointCommand, restoreCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 		CommandNotFound: func(_ *cli.Context, name string) {
-			if name == "checkpoint" || name == "restore" {
-				fail(fmt.Errorf("%s: checkpoint/restore is not supported by husk yet", name))
-			}
 			fail(fmt.Errorf("unknown command %q (see husk --help)", name))
 		},
 	}
@@ -119,9 +117,6 @@ func setup(c *cli.Context) error {
 		if err := makeXDGRoot(c.String("root")); err != nil {
 			return err
 		}
-	}
-	if c.String("criu") != "" {
-		return errors.New("--criu: checkpoint/restore is not supported by husk yet")
 	}
 	return nil
 }

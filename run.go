@@ -47,22 +47,22 @@ var runCommand = &cli.Command{
 			caught = catchSignals(sigs)
 		}
 		var tty *ttyProxy
-		if !detach && opts.ConsoleSocket == "" && specWantsTerminal(opts.Bundle) {
-			if tty, err = newTTYProxy(); err != nil {
+		if !detach {
+			if tty, err = foregroundTTY(opts.ConsoleSocket, opts.Bundle); err != nil {
 				return err
 			}
-			opts.ConsoleConn = tty.child
+			if tty != nil {
+				opts.ConsoleConn = tty.child
+			}
 		}
 		ctr, err := libcontainer.Create(opts)
 		if err != nil {
 			return err
 		}
+		if err := startTTY(ctr, tty); err != nil {
+			return err
+		}
 		if tty != nil {
-			if err := tty.start(); err != nil {
-				ctr.Destroy(true)
-				ctr.Close()
-				return err
-			}
 			defer tty.finish()
 		}
 		if caught != nil {
@@ -77,23 +77,52 @@ var runCommand = &cli.Command{
 			ctr.Close()
 			return nil
 		}
-		// Release the lock while the container runs so state, kill and exec can reach it.
-		pid := ctr.State.InitPid
-		ctr.Close()
-		// Signals stay caught (and are dropped) until exit: undoing the catch would cost as
-		// much as setting it up.
-		status := forwardAndWait(pid, sigs, tty)
-		if tty != nil {
-			tty.finish()
-		}
-		if !c.Bool("keep") {
-			if err := libcontainer.Delete(c.String("root"), id, true); err != nil {
-				return err
-			}
-		}
-		os.Exit(status)
-		return nil
+		return stayForeground(ctr, c.String("root"), sigs, tty, c.Bool("keep"))
 	},
+}
+
+// foregroundTTY is husk's own terminal proxy for a container in the foreground that wants a
+// terminal and was given no console socket; nil otherwise.
+func foregroundTTY(consoleSocket, bundle string) (*ttyProxy, error) {
+	if consoleSocket != "" || !specWantsTerminal(bundle) {
+		return nil, nil
+	}
+	return newTTYProxy()
+}
+
+// startTTY starts proxying the terminal of a container just made (when there is a proxy); on
+// failure the container is removed.
+func startTTY(ctr *libcontainer.Container, tty *ttyProxy) error {
+	if tty == nil {
+		return nil
+	}
+	if err := tty.start(); err != nil {
+		ctr.Destroy(true)
+		ctr.Close()
+		return err
+	}
+	return nil
+}
+
+// stayForeground is what run and restore do once the container's process runs in the
+// foreground: release the container's lock (so that state, kill and exec reach it), relay
+// signals until the init exits, delete the container unless keep, and exit with the init's
+// status. Signals stay caught (and are dropped) until then: undoing the catch would cost as
+// much as setting it up.
+func stayForeground(ctr *libcontainer.Container, root string, sigs chan os.Signal, tty *ttyProxy, keep bool) error {
+	pid, id := ctr.State.InitPid, ctr.State.ID
+	ctr.Close()
+	status := forwardAndWait(pid, sigs, tty)
+	if tty != nil {
+		tty.finish()
+	}
+	if !keep {
+		if err := libcontainer.Delete(root, id, true); err != nil {
+			return err
+		}
+	}
+	os.Exit(status)
+	return nil
 }
 
 // forwardAndWait relays signals to the init and reaps children until the init exits; it

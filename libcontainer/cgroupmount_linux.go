@@ -54,10 +54,10 @@ func (h hostCgroupMount) v1Controllers() []string {
 	return out
 }
 
-// ownCgroups maps each hierarchy (by its controller list as /proc/self/cgroup writes it, "" for
-// v2) to this process's cgroup path in it.
-func ownCgroups() (map[string]string, error) {
-	data, err := os.ReadFile("/proc/self/cgroup")
+// ownCgroups maps each hierarchy (by its controller list as /proc/<pid>/cgroup writes it, ""
+// for v2) to the cgroup path of process pid ("self": this one) in it.
+func ownCgroups(pid string) (map[string]string, error) {
+	data, err := os.ReadFile("/proc/" + pid + "/cgroup")
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +71,54 @@ func ownCgroups() (map[string]string, error) {
 	return out, nil
 }
 
+// cgroupPlace is one hierarchy mountCgroup puts in the container: at dest, with the
+// container's own cgroup in it being own.
+type cgroupPlace struct {
+	dest        string
+	host        hostCgroupMount
+	own         string
+	controllers string // a v1 hierarchy's controllers, as /proc/<pid>/cgroup lists them
+}
+
+// cgroupLayout says where mountCgroup puts each hierarchy for a cgroup mount at dest: the
+// cgroup2 hierarchy right there on a pure cgroup2 host (or for type cgroup2); else a tmpfs
+// at dest (tmpfs true) with a directory per hierarchy mounted under /sys/fs/cgroup on the
+// host. own maps each hierarchy to the container's cgroup in it (see ownCgroups).
+func cgroupLayout(dest, typ string, hosts []hostCgroupMount, own map[string]string) ([]cgroupPlace, bool, error) {
+	unified := len(hosts) == 1 && hosts[0].fstype == "cgroup2" && hosts[0].mountPoint == "/sys/fs/cgroup"
+	if unified || typ == "cgroup2" {
+		for _, h := range hosts {
+			if h.fstype == "cgroup2" {
+				return []cgroupPlace{{dest: dest, host: h, own: own[""]}}, false, nil
+			}
+		}
+		return nil, false, fmt.Errorf("no cgroup2 hierarchy on the host")
+	}
+	var places []cgroupPlace
+	for _, h := range hosts {
+		if !strings.HasPrefix(h.mountPoint, "/sys/fs/cgroup/") {
+			continue
+		}
+		p := cgroupPlace{dest: filepath.Join(dest, filepath.Base(h.mountPoint)), host: h, own: own[""]}
+		if h.fstype != "cgroup2" {
+			p.controllers = strings.Join(h.v1Controllers(), ",")
+			p.own = own[p.controllers]
+		}
+		places = append(places, p)
+	}
+	return places, true, nil
+}
+
+// bindSource is the host directory bound at the place when the container has no cgroup
+// namespace: its own cgroup in the hierarchy.
+func (p cgroupPlace) bindSource() string {
+	rel, err := filepath.Rel(p.host.root, p.own)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		rel = "."
+	}
+	return filepath.Join(p.host.mountPoint, rel)
+}
+
 // mountCgroup gives the container its cgroup filesystem: with its own cgroup namespace, fresh
 // cgroup mounts (which show only its subtree); without, binds of its own cgroup directories.
 // On a v1 or hybrid host the destination is a tmpfs holding one directory per hierarchy, as
@@ -80,24 +128,18 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 	if err != nil {
 		return err
 	}
-	own, err := ownCgroups()
+	own, err := ownCgroups("self")
 	if err != nil {
 		return err
 	}
 	readonly := opts.Flags&unix.MS_RDONLY != 0
 	flags := opts.Flags &^ (unix.MS_RDONLY | unix.MS_REMOUNT | unix.MS_BIND | unix.MS_REC)
-	unified := len(hosts) == 1 && hosts[0].fstype == "cgroup2" && hosts[0].mountPoint == "/sys/fs/cgroup"
-	if unified || sm.Type == "cgroup2" {
-		var h *hostCgroupMount
-		for i := range hosts {
-			if hosts[i].fstype == "cgroup2" {
-				h = &hosts[i]
-			}
-		}
-		if h == nil {
-			return fmt.Errorf("no cgroup2 hierarchy on the host")
-		}
-		return m.mountHierarchy(sm, sm.Destination, *h, own[""], "", flags, readonly)
+	places, tmpfs, err := cgroupLayout(sm.Destination, sm.Type, hosts, own)
+	if err != nil {
+		return err
+	}
+	if !tmpfs {
+		return m.mountHierarchy(sm, places[0], flags, readonly)
 	}
 
 	dest, err := openInRoot(m.root, sm.Destination, false)
@@ -113,35 +155,26 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 		return fmt.Errorf("mount tmpfs for cgroups: %w", err)
 	}
 	dest.Close()
-	for _, h := range hosts {
-		if !strings.HasPrefix(h.mountPoint, "/sys/fs/cgroup/") {
-			continue
-		}
-		name := filepath.Base(h.mountPoint)
-		sub := filepath.Join(sm.Destination, name)
-		if h.fstype == "cgroup2" {
-			if err := m.mountHierarchy(sm, sub, h, own[""], "", flags, readonly); err != nil {
-				return err
-			}
-			continue
-		}
-		ctrls := h.v1Controllers()
-		if err := m.mountHierarchy(sm, sub, h, own[strings.Join(ctrls, ",")], strings.Join(ctrls, ","), flags, readonly); err != nil {
+	for _, p := range places {
+		if err := m.mountHierarchy(sm, p, flags, readonly); err != nil {
 			return err
 		}
 		// Combined hierarchies (cpu,cpuacct) get a link per controller, as on the host.
-		if len(ctrls) > 1 {
-			for _, c := range ctrls {
-				if c == name || strings.HasPrefix(c, "name=") {
-					continue
-				}
-				link, err := openInRoot(m.root, sm.Destination, false)
-				if err != nil {
-					return err
-				}
-				unix.Symlinkat(name, int(link.Fd()), c)
-				link.Close()
+		ctrls := strings.Split(p.controllers, ",")
+		if len(ctrls) < 2 {
+			continue
+		}
+		name := filepath.Base(p.dest)
+		for _, c := range ctrls {
+			if c == name || strings.HasPrefix(c, "name=") {
+				continue
 			}
+			link, err := openInRoot(m.root, sm.Destination, false)
+			if err != nil {
+				return err
+			}
+			unix.Symlinkat(name, int(link.Fd()), c)
+			link.Close()
 		}
 	}
 	if readonly {
@@ -157,12 +190,12 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 	return nil
 }
 
-// mountHierarchy puts one hierarchy at dest (sm's destination or a directory below it): a new
-// mount inside a cgroup namespace, else a bind of the container's own cgroup directory.
-func (m *mounter) mountHierarchy(sm *specs.Mount, dest string, h hostCgroupMount, ownPath, controllers string, flags uintptr, readonly bool) error {
-	d, err := openInRoot(m.root, dest, false)
+// mountHierarchy puts one hierarchy at its place (sm's destination or a directory below it): a
+// new mount inside a cgroup namespace, else a bind of the container's own cgroup directory.
+func (m *mounter) mountHierarchy(sm *specs.Mount, p cgroupPlace, flags uintptr, readonly bool) error {
+	d, err := openInRoot(m.root, p.dest, false)
 	if err != nil {
-		return fmt.Errorf("resolve %s: %w", dest, err)
+		return fmt.Errorf("resolve %s: %w", p.dest, err)
 	}
 	defer d.Close()
 	if err := m.checkProcOpened(sm, d, nil); err != nil {
@@ -172,27 +205,22 @@ func (m *mounter) mountHierarchy(sm *specs.Mount, dest string, h hostCgroupMount
 		flags |= unix.MS_RDONLY
 	}
 	if m.cgroupNS {
-		data := controllers
-		if err := unix.Mount("cgroup", fdPath(d), h.fstype, flags, data); err != nil {
-			return fmt.Errorf("mount %s (%s) on %s: %w", h.fstype, controllers, dest, err)
+		if err := unix.Mount("cgroup", fdPath(d), p.host.fstype, flags, p.controllers); err != nil {
+			return fmt.Errorf("mount %s (%s) on %s: %w", p.host.fstype, p.controllers, p.dest, err)
 		}
 		return nil
 	}
-	rel, err := filepath.Rel(h.root, ownPath)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		rel = "."
-	}
-	src := filepath.Join(h.mountPoint, rel)
+	src := p.bindSource()
 	if err := unix.Mount(src, fdPath(d), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind %s on %s: %w", src, dest, err)
+		return fmt.Errorf("bind %s on %s: %w", src, p.dest, err)
 	}
-	d2, err := openInRoot(m.root, dest, false)
+	d2, err := openInRoot(m.root, p.dest, false)
 	if err != nil {
 		return err
 	}
 	defer d2.Close()
 	if err := unix.Mount("", fdPath(d2), "", unix.MS_BIND|unix.MS_REMOUNT|flags, ""); err != nil {
-		return fmt.Errorf("remount %s: %w", dest, err)
+		return fmt.Errorf("remount %s: %w", p.dest, err)
 	}
 	return nil
 }

@@ -330,6 +330,7 @@ func (p *parent) create(pidFile string) error {
 	p.c.State.InitPid = p.initPid
 	p.c.State.InitStartTime = st
 	p.c.State.NamespacePaths = namespacePaths(p.initPid, p.spec.Linux.Namespaces)
+	p.c.State.ExternalFds = stdioLinks(p.initPid)
 	// Saved before the init is told anything more (it cannot outlive a killed husk for longer
 	// than its next read on the socket), so that delete can kill it even before it is in its
 	// cgroup, and state can name it while the createRuntime hooks run.

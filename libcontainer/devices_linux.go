@@ -132,3 +132,36 @@ func (m *mounter) bindDevice(dir *os.File, name string, d specs.LinuxDevice) err
 	}
 	return nil
 }
+
+// isDevNull says whether st is the null device (char 1:3).
+func isDevNull(st *unix.Stat_t) bool {
+	return st.Mode&unix.S_IFMT == unix.S_IFCHR && unix.Major(st.Rdev) == 1 && unix.Minor(st.Rdev) == 3
+}
+
+// reopenDevNull replaces stdio that is the host's /dev/null with the container's own, as runc
+// does: a file of the host's mount namespace is one the container cannot name, and criu cannot
+// checkpoint a process holding it. The container's /dev/null (made by husk) must be the null
+// device.
+func reopenDevNull() error {
+	null, err := os.OpenFile("/dev/null", os.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("reopen /dev/null in the container: %w", err)
+	}
+	defer null.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(null.Fd()), &st); err != nil {
+		return fmt.Errorf("reopen /dev/null in the container: %w", err)
+	}
+	if !isDevNull(&st) {
+		return errors.New("reopen /dev/null in the container: it is not the null device (char 1:3)")
+	}
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Fstat(fd, &st); err != nil || !isDevNull(&st) {
+			continue
+		}
+		if err := unix.Dup3(int(null.Fd()), fd, 0); err != nil {
+			return fmt.Errorf("reopen /dev/null as fd %d: %w", fd, err)
+		}
+	}
+	return nil
+}

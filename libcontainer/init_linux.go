@@ -140,7 +140,9 @@ func runInit(sock *os.File) error {
 		if err := setupConsole(consoleFd, spec.Process, devConsole, cfg.Proxied); err != nil {
 			return err
 		}
-	} else if !cfg.Exec {
+	} else {
+		// A session of its own, for an exec too (as runc does): a process of the container
+		// must not belong to a session led outside it (criu cannot checkpoint that).
 		if _, err := unix.Setsid(); err != nil {
 			return fmt.Errorf("setsid: %w", err)
 		}

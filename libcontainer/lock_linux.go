@@ -15,6 +15,9 @@ import (
 //	         not the wait for the workload's exec nor the poststart hooks
 //	delete   the whole delete (kill, cgroup removal, poststop hooks, state dir removal)
 //	update   read the limits, write them to the cgroup, save them
+//	restore  the whole restore, as create (its first state names it as creator)
+//	checkpoint  only the delete after a dump that stopped the processes (RemoveDumped); the
+//	         dump itself changes nothing husk records, and criu refuses a second one at once
 //
 // Everything else reads state.json without it: state, list, kill, ps, events, pause, resume
 // and exec. The status is derived from the host on each read (the init by pid and start time,

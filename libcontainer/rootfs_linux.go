@@ -93,6 +93,11 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 		return err
 	}
 	t.phase("pivot_root")
+	if !devIsBindMounted(spec.Mounts) {
+		if err := reopenDevNull(); err != nil {
+			return err
+		}
+	}
 	// As runc does: a missing working directory is created (inside the new root, so the path
 	// cannot lead out), before the root may become read-only.
 	if err := os.MkdirAll(spec.Process.Cwd, 0o755); err != nil {
@@ -300,7 +305,7 @@ func maskPaths(paths []string, mountLabel string) error {
 	if err := unix.Fstat(int(null.Fd()), &st); err != nil {
 		return fmt.Errorf("linux.maskedPaths: stat /dev/null: %w", err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 1 || unix.Minor(st.Rdev) != 3 {
+	if !isDevNull(&st) {
 		return errors.New("linux.maskedPaths: /dev/null in the container is not the null device (char 1:3)")
 	}
 	nullPath := "/proc/self/fd/" + strconv.Itoa(int(null.Fd()))

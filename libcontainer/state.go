@@ -57,6 +57,9 @@ type State struct {
 	NamespacePaths map[string]string `json:"namespace_paths,omitempty"`
 	// NotifySocket is the host's NOTIFY_SOCKET husk ran with at create: start relays to it.
 	NotifySocket string `json:"notify_socket,omitempty"`
+	// ExternalFds are what the init's fds 0, 1 and 2 were given as at create or restore
+	// (stdioLinks): a checkpoint records them so that restore can hand new ones in their place.
+	ExternalFds []string `json:"external_descriptors,omitempty"`
 
 	// CreatorPid and CreatorStartTime name the `husk create` (or run) that is building the
 	// container, until it saves the final state: while that process lives the container is

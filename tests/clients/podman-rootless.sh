@@ -17,6 +17,8 @@
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+# shellcheck source=podman-scenarios.sh
+. "$here/podman-scenarios.sh"
 
 "$REPO/scripts/deps.sh" podman conmon uidmap busybox-static jq util-linux || exit 2
 "$REPO/scripts/testuser.sh" || exit 2
@@ -39,25 +41,7 @@ chown -R "$RL_USER:" "$P" "$X" "$T/share" "$T/rr" "$T/logs" "$T/husk-argv.log"
 HOME_DIR=$(getent passwd "$RL_USER" | cut -d: -f6)
 watch_host_paths "$HOME_DIR/.local/share/containers" "$HOME_DIR/.config/containers" /run/user/"$RL_UID"
 
-cat >"$P/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[network]
-network_config_dir = "$P/net"
-[engine]
-runtime_supports_json = ["crun", "runc", "husk"]
-lock_type = "file"
-tmp_dir = "$P/tmp"
-events_logger = "file"
-events_logfile_path = "$P/events.log"
-cgroup_manager = "cgroupfs"
-EOF
-cat >"$P/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-graphroot = "$P/root"
-runroot = "$T/rr"
-EOF
+podman_write_configs "$T/rr"
 chown "$RL_USER:" "$P/containers.conf" "$P/storage.conf"
 
 PM_OPTS=(--root "$P/root" --runroot "$T/rr" --runtime "$HUSKW" --cgroup-manager=cgroupfs --events-backend=file)
@@ -110,17 +94,10 @@ expect_eq "id -u and id -g are 1000" "1000
 1000" "$(sed -n 1,2p <<<"$OUT")"
 expect_match "/proc/self/status Uid is 1000 x4" "^Uid:[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000\$" "$(sed -n 3p <<<"$OUT")"
 
-echo "from the host" >"$T/share/in"
-check "podman run -v bind mount, read and write" \
-	pm run --rm "${RUN_OPTS[@]}" -v "$T/share:/share" "$IMG" sh -c 'cat /share/in; echo from the container >/share/out'
-expect_eq "the container read the host's file" "from the host" "$OUT"
-expect_eq "the host reads the container's file" "from the container" "$(cat "$T/share/out" 2>&1)"
+podman_bind_scenario
 expect_eq "the file the container's root made belongs to the user on the host" "$RL_USER" "$(stat -c %U "$T/share/out" 2>&1)"
 
-check "podman run -t gives the container a terminal" \
-	script -qec "$PM run --rm -t --network none $IMG sh -c 'tty; test -t 0 && test -t 1 && echo IS-A-TTY'" /dev/null
-expect_match "run -t: stdin and stdout are a terminal" "IS-A-TTY\$" "$(tr -d '\r\0' <<<"$OUT")"
-expect_match "run -t: tty is a /dev/pts device" "/dev/pts/[0-9]+\$" "$(tr -d '\r\0' <<<"$OUT")"
+podman_tty_scenario
 
 # --- a detached container -------------------------------------------------------------------
 name=$TAG-long
@@ -136,27 +113,9 @@ expect_eq "husk's state in its default root \$XDG_RUNTIME_DIR/husk has the conta
 expect_eq "husk's state pid is podman's pid" "$pid" "$(jq -r .pid <<<"$state" 2>/dev/null)"
 expect_eq "the init runs as the user on the host" "$RL_UID" "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status" 2>&1)"
 
-check "podman exec prints the process's output" \
-	pm exec "$name" sh -c 'echo exec sees $(cat /proc/1/cmdline | tr "\\0" " " | cut -c1-10); cat /share/started'
-expect_eq "exec output" "exec sees sh -c trap
-started" "$OUT"
-expect_husk_called "conmon ran husk exec" " exec .*$cid"
-check_status "podman exec passes exit status 5 on" 5 pm exec "$name" sh -c 'exit 5'
-check "podman exec --user 1000" pm exec --user 1000 "$name" id -u
-expect_eq "exec runs as uid 1000" 1000 "$OUT"
-check "podman exec -t gets a terminal" \
-	script -qec "$PM exec -t $name sh -c 'tty; test -t 0 && echo IS-A-TTY'" /dev/null
-expect_match "exec -t: stdin is a terminal" "IS-A-TTY\$" "$(tr -d '\r\0' <<<"$OUT")"
+podman_exec_scenario "$name" "$cid"
 
-check "podman top" pm top "$name" pid args
-expect_match "top lists PID 1's command" "^1 +sh -c trap" "$OUT"
-
-check "podman stop" pm stop -t 20 "$name"
-expect_eq "SIGTERM reached the container's PID 1 (its trap ran)" "got SIGTERM" "$(cat "$T/share/term" 2>&1)"
-expect_eq "the exit code is 143" 143 "$(pm inspect -f '{{.State.ExitCode}}' "$name" 2>&1)"
-expect_husk_called "podman ran husk kill with SIGTERM" " kill $cid (15|TERM|SIGTERM)\$"
-check "podman rm" pm rm "$name"
-expect_eq "husk's root holds no container" "" "$(ls "$HROOT" 2>/dev/null)"
+podman_stop_scenario "$name" "$cid"
 
 # --- shutdown -----------------------------------------------------------------------------
 expect_eq "podman lists no container" "" "$(pm ps -aq 2>&1)"

@@ -15,6 +15,8 @@
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+# shellcheck source=podman-scenarios.sh
+. "$here/podman-scenarios.sh"
 
 "$REPO/scripts/deps.sh" podman conmon busybox-static jq util-linux || exit 2
 clients_setup podman default-root
@@ -27,33 +29,8 @@ chmod 777 "$T/share"
 watch_host_paths /var/lib/containers /run/containers /run/libpod /var/run/libpod /dev/shm/libpod_lock \
 	/etc/cni/net.d/87-podman-bridge.conflist /etc/containers/networks
 
-# containers.conf for what has no command-line flag: file locks instead of /dev/shm, the tmp
-# dir, the network config dir, and rlimits within this machine's hard limits (podman asks for
-# 1048576 open files by default; without CAP_SYS_RESOURCE no runtime can set that here).
-cat >"$P/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[network]
-network_config_dir = "$P/net"
-[engine]
-# podman passes --log and --log-format=json only to runtimes named here.
-runtime_supports_json = ["crun", "runc", "husk"]
-lock_type = "file"
-tmp_dir = "$P/tmp"
-# The cleanup process conmon starts gets no --events-backend: say it here too.
-events_logger = "file"
-events_logfile_path = "$P/events.log"
-cgroup_manager = "cgroupfs"
-EOF
-export CONTAINERS_CONF=$P/containers.conf
-# storage.conf only to stop podman from reading the host's; --root/--runroot say the same.
-cat >"$P/storage.conf" <<EOF
-[storage]
-driver = "overlay"
-graphroot = "$P/root"
-runroot = "$P/runroot"
-EOF
-export CONTAINERS_STORAGE_CONF=$P/storage.conf
+podman_write_configs "$P/runroot"
+export CONTAINERS_CONF=$P/containers.conf CONTAINERS_STORAGE_CONF=$P/storage.conf
 
 # As root, podman gives the runtime no --root (runc then uses /run/runc): --runtime-flag keeps
 # husk's state under the temp dir. podman's cleanup process (conmon's exit command) drops
@@ -95,16 +72,9 @@ expect_match "id -u is 1000" "^1000\$" "$(sed -n 1p <<<"$OUT")"
 expect_match "id -g is 1000" "^1000\$" "$(sed -n 2p <<<"$OUT")"
 expect_match "/proc/self/status Uid is 1000 x4" "^Uid:[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000\$" "$OUT"
 
-echo "from the host" >"$T/share/in"
-check "podman run -v bind mount, read and write" \
-	pm run --rm "${RUN_OPTS[@]}" -v "$T/share:/share" "$IMG" sh -c 'cat /share/in; echo from the container >/share/out'
-expect_eq "the container read the host's file" "from the host" "$OUT"
-expect_eq "the host reads the container's file" "from the container" "$(cat "$T/share/out" 2>&1)"
+podman_bind_scenario
 
-check "podman run -t gives the container a terminal" \
-	script -qec "$PM run --rm -t --network none --cgroup-parent /$TAG $IMG sh -c 'tty; test -t 0 && test -t 1 && echo IS-A-TTY'" /dev/null
-expect_match "run -t: stdin and stdout are a terminal" "IS-A-TTY\$" "$(tr -d '\r\0' <<<"$OUT")"
-expect_match "run -t: tty is a /dev/pts device" "/dev/pts/[0-9]+\$" "$(tr -d '\r\0' <<<"$OUT")"
+podman_tty_scenario
 
 # --- a detached container with limits -----------------------------------------------------
 name=$TAG-long
@@ -124,20 +94,7 @@ expect_eq "host memory.limit_in_bytes is 64M" 67108864 "$(cat "$memdir/memory.li
 pidsdir=$(cgroup_v1_dir "$pid" pids)
 expect_eq "host pids.max is 50" 50 "$(cat "$pidsdir/pids.max" 2>&1)"
 
-check "podman exec prints the process's output" \
-	pm exec "$name" sh -c 'echo exec sees $(cat /proc/1/cmdline | tr "\\0" " " | cut -c1-10); cat /share/started'
-expect_eq "exec output" "exec sees sh -c trap
-started" "$OUT"
-expect_husk_called "conmon ran husk exec" " exec .*$cid"
-check_status "podman exec passes exit status 5 on" 5 pm exec "$name" sh -c 'exit 5'
-check "podman exec --user 1000" pm exec --user 1000 "$name" id -u
-expect_eq "exec runs as uid 1000" 1000 "$OUT"
-check "podman exec -t gets a terminal" \
-	script -qec "$PM exec -t $name sh -c 'tty; test -t 0 && echo IS-A-TTY'" /dev/null
-expect_match "exec -t: stdin is a terminal" "IS-A-TTY\$" "$(tr -d '\r\0' <<<"$OUT")"
-
-check "podman top" pm top "$name" pid args
-expect_match "top lists PID 1's command" "^1 +sh -c trap" "$OUT"
+podman_exec_scenario "$name" "$cid"
 
 check "podman pause" pm pause "$name"
 expect_eq "podman says paused" paused "$(pm inspect -f '{{.State.Status}}' "$name" 2>&1)"
@@ -148,12 +105,7 @@ check "podman unpause" pm unpause "$name"
 expect_eq "podman says running" running "$(pm inspect -f '{{.State.Status}}' "$name" 2>&1)"
 expect_eq "host freezer.state is THAWED" THAWED "$(cat "$freezer/freezer.state" 2>&1)"
 
-check "podman stop" pm stop -t 20 "$name"
-expect_eq "SIGTERM reached the container's PID 1 (its trap ran)" "got SIGTERM" "$(cat "$T/share/term" 2>&1)"
-expect_eq "the exit code is 143" 143 "$(pm inspect -f '{{.State.ExitCode}}' "$name" 2>&1)"
-expect_husk_called "podman ran husk kill with SIGTERM" " kill $cid (15|TERM|SIGTERM)\$"
-check "podman rm" pm rm "$name"
-expect_eq "husk's root holds no container" "" "$(ls "$HROOT" 2>/dev/null)"
+podman_stop_scenario "$name" "$cid"
 expect_eq "the container's memory cgroup is gone" "" "$(ls -d "$memdir" 2>/dev/null)"
 
 # --- shutdown -----------------------------------------------------------------------------

@@ -37,6 +37,22 @@ ABS_PARENT=/$TAG-kubepods/burstable/pod-$H
 crictl_() {
 	timeout 120 "$CRICTL" "$@"
 }
+# exec_diagnostics: what a failed exec leaves to read (a CI run once timed out in exec -it,
+# which no run here reproduced): the runtime's last calls, its logs and the processes.
+exec_diagnostics() {
+	local f
+	echo "# --- the runtime's last calls"
+	tail -n 8 "$T/rt/$H/husk-argv.log" 2>&1 | sed 's/^/#   /'
+	# shellcheck disable=SC2012 # the names are inode-basename, no blanks
+	for f in $(ls -t "$T/rt/$H/logs" | head -n 3); do
+		f=$T/rt/$H/logs/$f
+		[ -s "$f" ] || continue
+		echo "# --- runtime log $(basename "$f")"
+		tail -n 15 "$f" | sed 's/^/#   /'
+	done
+	echo "# --- processes"
+	ps -eo pid,ppid,stat,etime,args | cut -c1-200 | sed 's/^/#   /'
+}
 # jqf FILE FILTER
 jqf() { jq -r "$2" "$1"; }
 # pid_of ID: the pid of a container's or pod's process as containerd reports it.
@@ -115,7 +131,8 @@ check "$H: crictl exec -i streams stdin and stdout" \
 	sh -c "echo streamed-in | timeout 60 '$CRICTL' exec -i '$CTR' sh -c 'read x; echo got \$x'"
 expect_eq "$H: streaming exec read its stdin" "got streamed-in" "$OUT"
 check "$H: crictl exec -it gets a terminal" \
-	script -qec "timeout 60 '$CRICTL' exec -it '$CTR' sh -c 'tty; test -t 0 && test -t 1 && echo IS-A-TTY'" /dev/null
+	script -qec "timeout 60 '$CRICTL' exec -it '$CTR' sh -c 'tty; test -t 0 && test -t 1 && echo IS-A-TTY'" /dev/null ||
+	exec_diagnostics
 expect_match "$H: exec -t: stdin and stdout are a terminal" 'IS-A-TTY$' "$(tr -d '\r\0' <<<"$OUT")"
 expect_match "$H: exec -t: the terminal is a /dev/pts device" '/dev/pts/[0-9]+$' "$(tr -d '\r\0' <<<"$OUT")"
 expect_called "$H: the shim ran $H exec for the container" "exec .*$CTR\$"

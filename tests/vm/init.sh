@@ -79,6 +79,8 @@ while read -r tag dir mode; do
 	esac
 done </ctl/mounts
 hostname husk-vm
+# The loopback device up, as on any booted system (criu tests TCP repair on it at start).
+ip link set lo up || die "bring up lo"
 
 # The command's cgroup: by default a leaf /init.scope, where a systemd host keeps PID 1; commands
 # started from a login shell sit in a leaf below /user.slice the same way.

@@ -23,8 +23,13 @@ busybox | systemd) ;;
 *) echo "usage: $0 [busybox|systemd]" >&2; exit 2 ;;
 esac
 # busybox: 9p and virtio carry the host's files; overlay is used by husk (sealed exe) and tests;
-# veth and dummy are network devices tests can make (the host has none as modules).
-modules=(virtio_pci 9pnet_virtio 9p overlay veth dummy)
+# veth and dummy are network devices tests can make (the host has none as modules). criu needs
+# the socket diag modules to find sockets, nf_conntrack_netlink to dump a network namespace's
+# connection tracking, and nf_tables with xt_mark for the iptables(-nft) rules it locks a network
+# namespace with while dumping TCP connections (libcrc32c needs crc32c loaded first: a soft
+# dependency, which add_module does not follow).
+modules=(virtio_pci 9pnet_virtio 9p overlay veth dummy unix_diag inet_diag tcp_diag udp_diag
+	netlink_diag af_packet_diag crc32c_generic nf_conntrack_netlink nf_tables nft_compat xt_mark)
 # systemd: the root file system image on a virtio disk (ext4 with crc32c checksums), 9p for the
 # checkout and the modules tree; anything else is loaded on demand from that tree.
 systemd_modules=(virtio_pci virtio_blk crc32c_generic ext4 9pnet_virtio 9p)
@@ -156,7 +161,8 @@ if [ "$flavour" = busybox ]; then
 	# The initramfs: busybox, init.sh, the modules, and the host's top-level layout (on a
 	# merged-/usr host /bin, /sbin, /lib* are symlinks into /usr; otherwise run.sh shares them).
 	if [ ! -s "$dir/initramfs.cpio" ] || [ "$here/init.sh" -nt "$dir/initramfs.cpio" ] ||
-		[ "$here/kernel.sh" -nt "$dir/initramfs.cpio" ] || [ /bin/busybox -nt "$dir/initramfs.cpio" ]; then
+		[ "$here/kernel.sh" -nt "$dir/initramfs.cpio" ] || [ /bin/busybox -nt "$dir/initramfs.cpio" ] ||
+		[ "$dir/modules/order" -nt "$dir/initramfs.cpio" ]; then
 		root=$(mktemp -d "$cache/.initramfs-XXXXXX")
 		temps+=("$root")
 		initramfs_base "$root" "$here/init.sh" "$dir/modules"

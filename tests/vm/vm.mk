@@ -34,11 +34,14 @@ VM_GOTESTFLAGS ?=
 
 .PHONY: vm-test vm-test-selinux vm-systemd-test vm-systemd-hybrid-test vm-unit vm-conformance
 
-# The subreaper is built on the host: building it in the VM would take a minute of emulated CPU.
+# The subreaper and recvtty (the console socket end of checkpoint.bats) are built on the host:
+# building them in the VM would take a minute of emulated CPU each.
 vm-test:
 	@mkdir -p $(VM_REPO)/tests/vm/bin
 	cd $(VM_REPO) && $(GO) build -o tests/vm/bin/subreaper ./tests/cmd/subreaper
-	$(VM_REPO)/tests/vm/run.sh 'HUSK=$(abspath $(HUSK)) SUBREAPER=$(VM_REPO)/tests/vm/bin/subreaper tests/integration/run.sh $(VM_BATS)'
+	cd $(VM_REPO) && CGO_ENABLED=0 $(GO) build -o tests/vm/bin/recvtty ./tests/cmd/recvtty
+	$(VM_REPO)/tests/vm/run.sh 'HUSK=$(abspath $(HUSK)) SUBREAPER=$(VM_REPO)/tests/vm/bin/subreaper \
+		RECVTTY=$(VM_REPO)/tests/vm/bin/recvtty tests/integration/run.sh $(VM_BATS)'
 
 vm-test-selinux:
 	@mkdir -p $(VM_REPO)/tests/vm/bin

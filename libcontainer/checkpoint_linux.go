@@ -1,0 +1,232 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/checkpoint-restore/go-criu/v8/rpc"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// CheckpointOpts are the checkpoint flags (runc's).
+type CheckpointOpts struct {
+	CriuOpts
+	ParentPath      string // a previous (pre-)dump, relative to ImagePath
+	LeaveRunning    bool
+	PreDump         bool
+	TCPSkipInFlight bool
+	LinkRemap       bool
+	StatusFd        int    // written a \0 once lazy pages can be served; -1: none
+	PageServerAddr  string // with PageServerPort: dump the pages to criu's page server there
+	PageServerPort  int32
+}
+
+// ErrDumped marks a checkpoint whose images were written completely before criu failed:
+// the container's processes are gone.
+type ErrDumped struct{ Err error }
+
+func (e *ErrDumped) Error() string {
+	return e.Err.Error() + " (the images were written completely and the container's processes were stopped)"
+}
+func (e *ErrDumped) Unwrap() error { return e.Err }
+
+// Checkpoint dumps the container's processes into o.ImagePath with criu. Unless LeaveRunning
+// or PreDump, criu stops them once the images are complete (the caller then deletes the
+// container, as runc does). A failure before that leaves the container running.
+func (c *Container) Checkpoint(o CheckpointOpts) error {
+	if st := c.Status(); st != Running && st != Paused {
+		return fmt.Errorf("container %s cannot be checkpointed in %s state", c.State.ID, st)
+	}
+	criuPath, err := findCriu(o.CriuPath)
+	if err != nil {
+		return err
+	}
+	cgMode, err := criuCgMode(o.ManageCgroupsMode)
+	if err != nil {
+		return err
+	}
+	spec, err := c.State.Spec()
+	if err != nil {
+		return err
+	}
+	version, err := criuVersion(criuPath)
+	if err != nil {
+		return err
+	}
+	// Since a container can be checkpointed again, the directory may exist.
+	if err := os.MkdirAll(o.ImagePath, 0o700); err != nil {
+		return fmt.Errorf("--image-path: %w", err)
+	}
+	typ := rpc.CriuReqType_DUMP
+	if o.PreDump {
+		typ = rpc.CriuReqType_PRE_DUMP
+		if err := criuFeatureCheck(criuPath, &rpc.CriuFeatures{MemTrack: new(true)}); err != nil {
+			return fmt.Errorf("--pre-dump: %w", err)
+		}
+	}
+	opts := o.rpcOpts(&cgMode, "dump.log", spec.Annotations)
+	opts.Root = new(c.State.Rootfs)
+	opts.Pid = new(int32(c.State.InitPid))
+	opts.LeaveRunning = new(o.LeaveRunning)
+	opts.TcpSkipInFlight = new(o.TCPSkipInFlight)
+	opts.LinkRemap = new(o.LinkRemap)
+	logDir, closeDirs, err := criuDirs(o.CriuOpts, opts)
+	if err != nil {
+		return err
+	}
+	defer closeDirs()
+	if err := c.externalNamespaces(opts, spec, version); err != nil {
+		return err
+	}
+	if dir := c.freezerCgroup(); dir != "" && (version >= criuFreezerV2 || dir != c.State.CgroupPaths[""]) {
+		opts.FreezeCgroup = new(dir)
+	}
+	if o.PageServerAddr != "" {
+		opts.Ps = &rpc.CriuPageServerInfo{Address: new(o.PageServerAddr), Port: new(o.PageServerPort)}
+	}
+	if o.ParentPath != "" {
+		opts.ParentImg = new(o.ParentPath)
+		opts.TrackMem = new(true)
+	}
+	if o.StatusFd >= 0 && !o.LazyPages {
+		return fmt.Errorf("--status-fd %d: only used with --lazy-pages", o.StatusFd)
+	}
+	var status *os.File // written a \0 at the status-ready notification (criu 3.15+)
+	var extra []*os.File
+	if o.LazyPages {
+		if err := criuFeatureCheck(criuPath, &rpc.CriuFeatures{LazyPages: new(true)}); err != nil {
+			return fmt.Errorf("--lazy-pages: %w", err)
+		}
+		if o.StatusFd >= 0 {
+			flags, err := unix.FcntlInt(uintptr(o.StatusFd), unix.F_GETFL, 0)
+			if err != nil {
+				return fmt.Errorf("--status-fd %d: %w", o.StatusFd, err)
+			}
+			if flags&(unix.O_WRONLY|unix.O_RDWR) == 0 {
+				return fmt.Errorf("--status-fd %d: not open for writing", o.StatusFd)
+			}
+			f := os.NewFile(uintptr(o.StatusFd), "status-fd")
+			// Closed at the latest at the end: a reader must not wait on husk's copy.
+			defer f.Close()
+			if version >= criuStatusNotify {
+				status = f
+			} else {
+				// Older criu writes it itself: it gets the fd as its fd 4.
+				extra = append(extra, f)
+				opts.StatusFd = new(int32(4))
+			}
+		}
+	}
+	if !o.PreDump {
+		// What a pre-dump leaves out: the final dump restores from these.
+		if err := dumpExtMounts(opts, spec, c.State.Rootfs, c.State.InitPid); err != nil {
+			return err
+		}
+		if err := c.writeDescriptors(o.ImagePath); err != nil {
+			return err
+		}
+	}
+	dumped := false
+	s := &swrk{path: criuPath, extra: extra, notify: func(script string, _ int32, fds []int) error {
+		closeFds(fds)
+		switch script {
+		case "post-dump":
+			dumped = true
+		case "status-ready":
+			if status != nil {
+				status.Write([]byte{0})
+				status.Close()
+				status = nil
+			}
+		}
+		return nil
+	}}
+	_, err = s.run(&rpc.CriuReq{Type: &typ, Opts: opts})
+	if err != nil {
+		err = fmt.Errorf("checkpoint %s: %w", c.State.ID, explainCriu(criuPath, err, filepath.Join(logDir, "dump.log")))
+		if dumped && !o.LeaveRunning && !o.PreDump {
+			return &ErrDumped{Err: err}
+		}
+		return err
+	}
+	return nil
+}
+
+// RemoveDumped deletes the container after a checkpoint stopped its processes, as runc does.
+// The dump runs without the container lock (it changes nothing husk records); the delete takes
+// it and removes only the container that was dumped: a delete (and a create of the same id)
+// may have come in between.
+func (c *Container) RemoveDumped() error {
+	pid, start := c.State.InitPid, c.State.InitStartTime
+	if err := c.Lock(); err != nil {
+		if errors.Is(err, ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if c.State.InitPid != pid || c.State.InitStartTime != start {
+		return nil
+	}
+	return c.Destroy(true)
+}
+
+// externalNamespaces names the network and PID namespaces the container joined (a path in
+// its config) as external: criu leaves them out, and restore joins them again.
+func (c *Container) externalNamespaces(opts *rpc.CriuOpts, spec *specs.Spec, version int) error {
+	for _, ns := range spec.Linux.Namespaces {
+		var kind string
+		var need int
+		switch ns.Type {
+		case specs.NetworkNamespace:
+			kind, need = "net", criuExtNetNS
+		case specs.PIDNamespace:
+			kind, need = "pid", criuExtPidNS
+		default:
+			continue
+		}
+		if ns.Path == "" {
+			continue
+		}
+		if version < need {
+			return fmt.Errorf("criu %s cannot checkpoint a container in an external %s namespace (%s): criu %s or later is needed",
+				versionString(version), kind, ns.Path, versionString(need))
+		}
+		var st unix.Stat_t
+		if err := unix.Stat(ns.Path, &st); err != nil {
+			return fmt.Errorf("linux.namespaces: %s namespace %s: %w", kind, ns.Path, err)
+		}
+		opts.External = append(opts.External, fmt.Sprintf("%s[%d]:%s", kind, st.Ino, criuNSKey(kind)))
+	}
+	return nil
+}
+
+// freezerCgroup is the cgroup criu freezes the container with: the v1 freezer, else the
+// cgroup2 directory (which criu 3.14 and later can freeze).
+func (c *Container) freezerCgroup() string {
+	if dir, ok := c.State.CgroupPaths["freezer"]; ok {
+		return dir
+	}
+	return c.State.CgroupPaths[""]
+}
+
+// writeDescriptors records the container's stdio in the images (see descriptorsFile): what
+// its caller gave it at create (or restore), else what its init holds now.
+func (c *Container) writeDescriptors(imagePath string) error {
+	fds := c.State.ExternalFds
+	if len(fds) == 0 {
+		fds = stdioLinks(c.State.InitPid)
+	}
+	data, err := json.Marshal(fds)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(imagePath, descriptorsFile)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
