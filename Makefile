@@ -43,7 +43,7 @@ demo: husk
 	@$(HUSK) --root $(CURDIR)/demo/state run --bundle demo/bundle demo-$$$$
 
 # Each suite prints a closing "N passed, N failed" line; the first failing suite stops the run.
-test: husk test-deps unit integration conformance clients cri bench-smoke vm-unit vm-test vm-test-selinux vm-conformance vm-systemd-test
+test: husk test-deps unit integration conformance clients cri bench-smoke vm-unit vm-test vm-test-selinux vm-conformance vm-systemd-test vm-systemd-hybrid-test
 
 unit: husk
 	$(GO) test -count=1 ./...
@@ -68,7 +68,7 @@ include tests/cri/cri.mk
 # instead (vm-test-selinux).
 VM_BATS := cgroups_resources.bats cgroups_commands.bats lsm_apparmor.bats checkpoint.bats
 include tests/vm/vm.mk
-vm-test vm-test-selinux vm-unit vm-conformance vm-systemd-test: husk test-deps
+vm-test vm-test-selinux vm-unit vm-conformance vm-systemd-test vm-systemd-hybrid-test: husk test-deps
 
 # husk against Debian's runc and crun (tests/bench): `make bench` for numbers, `bench-smoke`
 # (one round, no timing asserted) in make test.

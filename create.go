@@ -60,6 +60,7 @@ func createOpts(c *cli.Context, id string) (libcontainer.CreateOpts, error) {
 		NoNewKeyring:    c.Bool("no-new-keyring"),
 		PreserveFds:     n,
 		PidfdSocket:     c.String("pidfd-socket"),
+		SystemdCgroup:   c.Bool("systemd-cgroup"),
 		RootlessCgroups: rootless,
 	}, nil
 }

@@ -28,7 +28,7 @@ var featuresCommand = &cli.Command{
 			Linux: &features.Linux{
 				Namespaces:   []string{"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"},
 				Capabilities: capabilities.KnownNames(),
-				Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &yes},
+				Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &yes, SystemdUser: &yes, Rdma: &yes},
 				Seccomp: &features.Seccomp{
 					Enabled:        &yes,
 					Actions:        seccomp.KnownActions(),

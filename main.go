@@ -69,7 +69,7 @@ func newApp() *cli.App {
 			&cli.StringFlag{Name: "log", Usage: "write the runtime's log to this file (default: stderr)"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging, with the duration of each start-up phase"},
-			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use systemd to manage cgroups (not supported yet)"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "create the container's cgroup as a transient systemd unit (cgroupsPath \"slice:prefix:name\")"},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "ignore cgroup permission errors ('true', 'false', or 'auto')"},
 			&cli.StringFlag{Name: "criu", Hidden: true, Usage: "path to the criu binary for checkpoint and restore (default: criu in $PATH), as runc 1.1 had it"},
 		},
@@ -110,9 +110,6 @@ func setup(c *cli.Context) error {
 		return fmt.Errorf("--log-format: unknown format %q (want text or json)", c.String("log-format"))
 	}
 	logToFile = c.String("log") != ""
-	if c.Bool("systemd-cgroup") {
-		return errors.New("--systemd-cgroup: the systemd cgroup driver is not supported by husk yet")
-	}
 	if _, err := rootlessCgroups(c); err != nil {
 		return err
 	}

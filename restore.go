@@ -39,6 +39,9 @@ using the checkpoint command (with criu).`,
 		if c.Bool("no-pivot") {
 			return errors.New("--no-pivot: not supported by restore: criu restores the container's root with pivot_root itself")
 		}
+		if c.Bool("systemd-cgroup") {
+			return errors.New("--systemd-cgroup: not supported by restore yet: restore makes the container's cgroup with the cgroupfs driver only")
+		}
 		common, err := criuOpts(c)
 		if err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/husk-runtime/husk/cgroups/systemd"
 	"github.com/husk-runtime/husk/libcontainer"
 )
 
@@ -46,11 +47,24 @@ func makeXDGRoot(root string) error {
 }
 
 // rootlessCgroups is --rootless: true or false as given; auto (the default) is true for an
-// unprivileged user and for root in a user namespace, where cgroups may not be writable.
+// unprivileged user and for root in a user namespace, where cgroups may not be writable. With
+// --systemd-cgroup, rootless means the caller's own systemd instance: as in runc, root in a
+// user namespace is rootless only when the namespace's root is not the host's (podman's is the
+// user's uid; a namespace that maps 0 to 0 talks to the system's instance).
 func rootlessCgroups(c *cli.Context) (bool, error) {
 	switch v := c.String("rootless"); v {
 	case "auto", "":
-		return os.Geteuid() != 0 || libcontainer.RunningInUserNS(), nil
+		if os.Geteuid() != 0 {
+			return true, nil
+		}
+		if !libcontainer.RunningInUserNS() {
+			return false, nil
+		}
+		if c.Bool("systemd-cgroup") {
+			uid, err := systemd.OwnerUID()
+			return err == nil && uid != 0, nil
+		}
+		return true, nil
 	default:
 		b, err := strconv.ParseBool(v)
 		if err != nil {

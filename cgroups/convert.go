@@ -6,11 +6,11 @@ import (
 	"math"
 )
 
-// sharesToWeight converts cgroup v1 cpu.shares [2, 262144] to cgroup v2
+// SharesToWeight converts cgroup v1 cpu.shares [2, 262144] to cgroup v2
 // cpu.weight [1, 10000] with runc's current quadratic fit (runc >= 1.3),
 // which maps the defaults onto each other (1024 -> 100) unlike the old linear
 // formula. 0 means unset.
-func sharesToWeight(shares uint64) uint64 {
+func SharesToWeight(shares uint64) uint64 {
 	if shares == 0 {
 		return 0
 	}
@@ -25,18 +25,18 @@ func sharesToWeight(shares uint64) uint64 {
 	return uint64(math.Ceil(math.Pow(10, exponent)))
 }
 
-// blkioWeightToIOWeight converts blkio.weight [10, 1000] to io.weight
+// BlkioWeightToIOWeight converts blkio.weight [10, 1000] to io.weight
 // [1, 10000] as runc does.
-func blkioWeightToIOWeight(w uint16) uint64 {
+func BlkioWeightToIOWeight(w uint16) uint64 {
 	if w == 0 {
 		return 0
 	}
 	return 1 + (uint64(w)-10)*9999/990
 }
 
-// swapToV2 converts the spec's memory+swap total to memory.swap.max, which
+// SwapToV2 converts the spec's memory+swap total to memory.swap.max, which
 // counts swap alone. -1 is "max", 0 is "unset".
-func swapToV2(swap, memory int64) (int64, error) {
+func SwapToV2(swap, memory int64) (int64, error) {
 	// As on v1: unlimited memory with swap unset makes swap unlimited too.
 	if memory == -1 && swap == 0 {
 		return -1, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -106,6 +107,7 @@ func setDevicesBPF(dir string, devices []specs.LinuxDeviceCgroup) error {
 		return err
 	}
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name:         devicesProgName,
 		Type:         ebpf.CGroupDevice,
 		Instructions: insts,
 		License:      "Apache",
@@ -167,21 +169,44 @@ func setDevicesBPF(dir string, devices []specs.LinuxDeviceCgroup) error {
 	return nil
 }
 
-// attachedDevicePrograms returns the device programs attached directly to
-// the cgroup (not inherited ones): those are the filters husk put there.
+// devicesProgName names husk's device filters in the kernel (bpftool shows it).
+const devicesProgName = "husk_devices"
+
+// systemdProgPrefix starts the names of the programs systemd attaches itself ("sd_devices"
+// for a unit's DeviceAllow=, with the systemd cgroup driver).
+const systemdProgPrefix = "sd_"
+
+// attachedDevicePrograms returns the device programs attached directly to the cgroup (not
+// inherited ones) that are husk's to replace: all but systemd's. With the systemd cgroup
+// driver systemd attaches its own filter from the unit's DeviceAllow= next to husk's; both
+// must allow an access, and systemd's is built to allow at least what husk's does, so it
+// stays.
 func attachedDevicePrograms(fd int) ([]*ebpf.Program, error) {
 	res, err := link.QueryPrograms(link.QueryOptions{Target: fd, Attach: ebpf.AttachCGroupDevice})
 	if err != nil {
 		return nil, err
 	}
 	var progs []*ebpf.Program
+	closeAll := func() {
+		for _, q := range progs {
+			q.Close()
+		}
+	}
 	for _, ap := range res.Programs {
 		p, err := ebpf.NewProgramFromID(ap.ID)
 		if err != nil {
-			for _, q := range progs {
-				q.Close()
-			}
+			closeAll()
 			return nil, fmt.Errorf("open attached program %d: %w", ap.ID, err)
+		}
+		info, err := p.Info()
+		if err != nil {
+			p.Close()
+			closeAll()
+			return nil, fmt.Errorf("attached program %d: %w", ap.ID, err)
+		}
+		if strings.HasPrefix(info.Name, systemdProgPrefix) {
+			p.Close()
+			continue
 		}
 		progs = append(progs, p)
 	}

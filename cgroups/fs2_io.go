@@ -36,7 +36,7 @@ func (m *fs2Manager) setIO(r *specs.LinuxResources) error {
 		if bfq {
 			err = writeFile(m.dir, "io.bfq.weight", strconv.FormatUint(uint64(*b.Weight), 10))
 		} else {
-			err = writeFile(m.dir, "io.weight", strconv.FormatUint(blkioWeightToIOWeight(*b.Weight), 10))
+			err = writeFile(m.dir, "io.weight", strconv.FormatUint(BlkioWeightToIOWeight(*b.Weight), 10))
 		}
 		if err != nil {
 			return fmt.Errorf("linux.resources.blockIO.weight: %w", err)

@@ -46,13 +46,11 @@ func (m *fs2Manager) setMemory(r *specs.LinuxResources) error {
 	if err := m.enable("memory", "linux.resources.memory"); err != nil {
 		return err
 	}
-	if mem.CheckBeforeUpdate != nil && *mem.CheckBeforeUpdate && limit > 0 {
-		// Best effort like runc: a cgroup without memory.current yet has no usage.
-		if usage, err := readUint(m.dir, "memory.current"); err == nil && usage >= uint64(limit) {
-			return fmt.Errorf("linux.resources.memory.limit: rejecting memory limit %d below current usage %d (checkBeforeUpdate)", limit, usage)
-		}
+	// Best effort like runc: a cgroup without memory.current yet has no usage.
+	if err := checkBeforeUpdate(mem, m.dir, "memory.current", true); err != nil {
+		return err
 	}
-	swapV2, err := swapToV2(swap, limit)
+	swapV2, err := SwapToV2(swap, limit)
 	if err != nil {
 		return err
 	}
@@ -102,7 +100,7 @@ func (m *fs2Manager) setCPU(r *specs.LinuxResources) error {
 			return fmt.Errorf("linux.resources.cpu.idle: %w", err)
 		}
 	}
-	if w := sharesToWeight(u64(c.Shares)); w != 0 {
+	if w := SharesToWeight(u64(c.Shares)); w != 0 {
 		if err := writeFile(m.dir, "cpu.weight", strconv.FormatUint(w, 10)); err != nil {
 			return fmt.Errorf("linux.resources.cpu.shares: %w", err)
 		}

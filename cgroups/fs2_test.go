@@ -160,8 +160,8 @@ func TestV2Errors(t *testing.T) {
 func TestSharesToWeight(t *testing.T) {
 	cases := map[uint64]uint64{0: 0, 1: 1, 2: 1, 1024: 100, 262144: 10000, 300000: 10000, 512: 59, 2048: 174}
 	for shares, want := range cases {
-		if got := sharesToWeight(shares); got != want {
-			t.Errorf("sharesToWeight(%d) = %d, want %d", shares, got, want)
+		if got := SharesToWeight(shares); got != want {
+			t.Errorf("SharesToWeight(%d) = %d, want %d", shares, got, want)
 		}
 	}
 }
@@ -169,8 +169,8 @@ func TestSharesToWeight(t *testing.T) {
 func TestBlkioWeightToIOWeight(t *testing.T) {
 	cases := map[uint16]uint64{0: 0, 10: 1, 1000: 10000, 500: 4950}
 	for w, want := range cases {
-		if got := blkioWeightToIOWeight(w); got != want {
-			t.Errorf("blkioWeightToIOWeight(%d) = %d, want %d", w, got, want)
+		if got := BlkioWeightToIOWeight(w); got != want {
+			t.Errorf("BlkioWeightToIOWeight(%d) = %d, want %d", w, got, want)
 		}
 	}
 }
@@ -189,9 +189,9 @@ func TestSwapToV2(t *testing.T) {
 		{0, -1, -1}, {-1, 100, -1}, {0, 100, 0}, {300, 100, 200}, {100, 100, 0},
 	}
 	for _, c := range cases {
-		got, err := swapToV2(c.swap, c.mem)
+		got, err := SwapToV2(c.swap, c.mem)
 		if err != nil || got != c.want {
-			t.Errorf("swapToV2(%d, %d) = %d, %v; want %d", c.swap, c.mem, got, err, c.want)
+			t.Errorf("SwapToV2(%d, %d) = %d, %v; want %d", c.swap, c.mem, got, err, c.want)
 		}
 	}
 }

@@ -44,14 +44,8 @@ func (m *fsManager) setMemory(r *specs.LinuxResources) error {
 		}
 	}
 	limit, swap := i64(mem.Limit), i64(mem.Swap)
-	if mem.CheckBeforeUpdate != nil && *mem.CheckBeforeUpdate && limit > 0 {
-		usage, err := readUint(dir, "memory.usage_in_bytes")
-		if err != nil {
-			return fmt.Errorf("linux.resources.memory.checkBeforeUpdate: %w", err)
-		}
-		if usage >= uint64(limit) {
-			return fmt.Errorf("linux.resources.memory.limit: rejecting memory limit %d below current usage %d (checkBeforeUpdate)", limit, usage)
-		}
+	if err := checkBeforeUpdate(mem, dir, "memory.usage_in_bytes", false); err != nil {
+		return err
 	}
 	if err := setMemoryAndSwapV1(dir, limit, swap); err != nil {
 		return err

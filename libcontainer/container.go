@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/husk-runtime/husk/cgroups"
+	"github.com/husk-runtime/husk/cgroups/systemd"
 )
 
 // Container is one container under a state root, loaded from its state.json.
@@ -135,6 +136,9 @@ func (c *Container) Status() string {
 func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	if len(c.State.CgroupPaths) == 0 {
 		return nil, errNoCgroup
+	}
+	if c.State.SystemdUnit != "" {
+		return systemd.Load(c.State.SystemdUnit, c.State.CgroupPaths, c.State.SystemdUser)
 	}
 	return cgroups.Load(c.State.CgroupPaths)
 }

@@ -38,6 +38,8 @@ type CreateOpts struct {
 	NoNewKeyring bool
 	PreserveFds  int
 	PidfdSocket  string // receives a pidfd of the init
+	// SystemdCgroup: the systemd cgroup driver (--systemd-cgroup) instead of cgroupfs.
+	SystemdCgroup bool
 	// RootlessCgroups tolerates having no permission to create the container's cgroup
 	// (runc's --rootless; see rootlessCgroup).
 	RootlessCgroups bool
@@ -111,9 +113,9 @@ func Create(opts CreateOpts) (*Container, error) {
 	t.phase("load config")
 
 	// Resolved before anything exists; nothing is made until the state names it.
-	cg, err := cgroups.New(spec.Linux.CgroupsPath, opts.ID)
+	cg, unit, err := newCgroup(spec, opts.ID, opts.SystemdCgroup, opts.RootlessCgroups)
 	if err != nil {
-		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
+		return nil, err
 	}
 	if err := os.MkdirAll(opts.Root, 0o700); err != nil {
 		return nil, fmt.Errorf("create state root %s: %w", opts.Root, err)
@@ -136,7 +138,8 @@ func Create(opts CreateOpts) (*Container, error) {
 		return nil, err
 	}
 	c := &Container{Root: opts.Root, Dir: dir, lock: lock, State: &State{
-		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, CgroupPaths: cg.Paths(), Created: time.Now().UTC(),
+		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, CgroupPaths: cg.Paths(), SystemdUnit: unit,
+		SystemdUser: unit != "" && opts.RootlessCgroups, Created: time.Now().UTC(),
 		CreatorPid: os.Getpid(),
 	}}
 	fail := func(err error) (*Container, error) {
@@ -168,9 +171,10 @@ func Create(opts CreateOpts) (*Container, error) {
 		return fail(err)
 	}
 	t.phase("state dir")
-	if opts.RootlessCgroups {
+	if opts.RootlessCgroups && !opts.SystemdCgroup {
 		// May make the cgroup (a delegated subtree) or decide on none; either way after the
-		// first state named it.
+		// first state named it. With the systemd driver the user's own systemd instance
+		// makes the cgroup, and not getting it is an error, as in runc.
 		if cg, err = rootlessCgroup(cg, spec); err != nil {
 			return fail(err)
 		}

@@ -95,7 +95,7 @@ func (c *Container) Destroy(force bool) error {
 	}
 	var cg cgroups.Manager
 	if len(c.State.CgroupPaths) > 0 {
-		m, err := cgroups.Load(c.State.CgroupPaths)
+		m, err := c.cgroupManager()
 		if err != nil {
 			return fmt.Errorf("delete %s: cgroup: %w", c.State.ID, err)
 		}
@@ -159,7 +159,9 @@ func emptyAndRemove(cg cgroups.Manager) error {
 	var err error
 	for round := 0; round < 5; round++ {
 		if !cg.Exists() {
-			return nil
+			// Destroy still: a systemd unit can outlive its cgroup (a failed one stays
+			// loaded until it is reset).
+			return cg.Destroy()
 		}
 		pids, perr := cg.Pids()
 		if perr == nil && len(pids) > 0 {

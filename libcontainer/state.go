@@ -37,6 +37,11 @@ type State struct {
 	Rootfs        string            `json:"rootfs"`
 	Created       time.Time         `json:"created"`
 	CgroupPaths   map[string]string `json:"cgroup_paths,omitempty"`
+	// SystemdUnit is the container's unit with the systemd cgroup driver (--systemd-cgroup at
+	// create): the later commands drive its cgroup through systemd as well.
+	SystemdUnit string `json:"systemd_unit,omitempty"`
+	// SystemdUser: the unit is the caller's own systemd instance's (rootless).
+	SystemdUser bool `json:"systemd_user,omitempty"`
 	// Config is the container's spec, kept as JSON and decoded only by what needs all of it
 	// (Spec: exec, update). encoding/json analyses every type of specs.Spec on first use,
 	// about 0.8 ms of CPU in a fresh process: more than the rest of a `start`, `state`, `kill`

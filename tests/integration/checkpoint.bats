@@ -307,6 +307,10 @@ cgroup_of() {
 		run husk restore -d --no-pivot --image-path "$TESTDIR/empty" "$(new_id)" </dev/null
 		[ "$status" -ne 0 ]
 		[[ "$output" == *"--no-pivot"* ]] || fail "$output"
+		# The systemd driver is not wired into restore: refused, not ignored.
+		run husk --systemd-cgroup restore -d --image-path "$TESTDIR/empty" "$(new_id)" </dev/null
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"--systemd-cgroup"* ]] || fail "$output"
 	fi
 	assert_nothing_left
 }

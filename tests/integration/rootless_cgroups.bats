@@ -3,8 +3,8 @@
 # the user husktest has a lingering systemd user manager whose cgroup is the user's. Run inside
 # the user's session, the runtime gives the container a cgroup of its own there, with its
 # limits, and pause, ps, update and delete work on it; run outside it (in root's cgroup, as on a
-# host without delegation) there is no cgroup and limits are refused. Skipped where PID 1 is not
-# systemd.
+# host without delegation) there is no cgroup and limits are refused. With --systemd-cgroup the
+# container is a scope of the user's own systemd instance. Skipped where PID 1 is not systemd.
 
 load helpers
 load rootless_helpers
@@ -17,6 +17,17 @@ setup() {
 }
 
 teardown() {
+	# Containers in the user's instance a failed test left are deleted by the user: root's
+	# delete cannot reach the user's bus.
+	local u d
+	for d in "${ROOT:-/nonexistent}"/*/; do
+		[ -d "$d" ] && rl_session delete -f "$(basename "$d")" >/dev/null 2>&1
+	done
+	# Units of the user's instance a failed test left.
+	for u in $(cat "$TESTDIR/user_units" 2>/dev/null); do
+		systemctl --user --machine="$VM_USER@" stop "$u" >/dev/null 2>&1
+		systemctl --user --machine="$VM_USER@" reset-failed "$u" >/dev/null 2>&1
+	done
 	rootless_teardown
 }
 
@@ -27,14 +38,22 @@ rl_session() {
 	in_user_session env XDG_RUNTIME_DIR="$XDG" "$HUSK" $HUSK_GLOBAL_OPTS "$@"
 }
 
+# rl_session_bg ARGS... ID: rl_session with the container's stdio in $TESTDIR/ID.log, then that
+# log. Not `run rl_session ... >file`: that redirects `run` itself, whose $(...) still hands
+# the command bats' pipe, and a detached container holding it makes `run` wait for the
+# container to end (sleep 1000: the 17 minutes this file once hung).
+rl_session_bg() {
+	local id=${*: -1} rc=0
+	rl_session "$@" </dev/null >"$TESTDIR/$id.log" 2>&1 || rc=$?
+	cat "$TESTDIR/$id.log"
+	return $rc
+}
+
 @test "in the user's delegated subtree the container gets a cgroup of its own, with its limits" {
 	update_config '.linux.resources = {memory: {limit: 33554432}, pids: {limit: 20}}'
 	set_args sleep 1000
 	CID=$(new_id)
-	# Not through bats' `run`: its command substitution would give the container a pipe as
-	# stdout, which the container holds open (so `run` waits for it); its stdio is a file.
-	rl_session run -d --bundle "$BUNDLE" "$CID" </dev/null >"$TESTDIR/$CID.log" 2>&1 ||
-		fail "run -d: $(cat "$TESTDIR/$CID.log")"
+	run -0 rl_session_bg run -d --bundle "$BUNDLE" "$CID"
 	wait_for_status "$CID" running
 	local pid cg
 	pid=$(container_pid "$CID")
@@ -74,3 +93,61 @@ rl_session() {
 	run ! rl pause "$CID"
 	[ "$(container_status "$CID")" = running ]
 }
+
+@test "--systemd-cgroup: the container is a scope of the user's systemd instance, in its user.slice, with its limits" {
+	HUSK_GLOBAL_OPTS="--systemd-cgroup ${HUSK_GLOBAL_OPTS:-}"
+	update_config '.linux.resources = {memory: {limit: 33554432}, pids: {limit: 20}}'
+	set_args sleep 1000
+	CID=$(new_id)
+	local unit="$HUSK_NAME-$CID.scope"
+	echo "$unit" >>"$TESTDIR/user_units"
+	run -0 rl_session_bg run -d --bundle "$BUNDLE" "$CID"
+	wait_for_status "$CID" running
+	# runc's placement: user.slice of the user's manager, whose cgroup the scope is below.
+	local cg="/user.slice/user-$VM_UID.slice/user@$VM_UID.service/user.slice/$unit"
+	sd_user_check "$unit" ActiveState active
+	sd_user_check "$unit" Slice user.slice
+	sd_user_check "$unit" Delegate yes
+	sd_user_check "$unit" ControlGroup "$cg"
+	[ "$(cut -d: -f3 "/proc/$(container_pid "$CID")/cgroup")" = "$cg" ]
+	# Not a unit of the system's instance.
+	[ "$(systemctl show --property LoadState --value "$unit")" = not-found ]
+	sd_user_check "$unit" MemoryMax 33554432
+	[ "$(cat "/sys/fs/cgroup$cg/memory.max")" = 33554432 ]
+	sd_user_check "$unit" TasksMax 20
+	[ "$(cat "/sys/fs/cgroup$cg/pids.max")" = 20 ]
+	# Delegated to the user.
+	[ "$(stat -c %u "/sys/fs/cgroup$cg" "/sys/fs/cgroup$cg/cgroup.procs" | sort -u)" = "$VM_UID" ]
+
+	run -0 rl_session update --memory 67108864 --pids-limit 30 "$CID"
+	sd_user_check "$unit" MemoryMax 67108864
+	[ "$(cat "/sys/fs/cgroup$cg/memory.max")" = 67108864 ]
+	sd_user_check "$unit" TasksMax 30
+	[ "$(cat "/sys/fs/cgroup$cg/pids.max")" = 30 ]
+	run -0 rl_session pause "$CID"
+	[ "$(container_status "$CID")" = paused ]
+	[ "$(cat "/sys/fs/cgroup$cg/cgroup.freeze")" = 1 ]
+	run -0 rl_session resume "$CID"
+	[ "$(container_status "$CID")" = running ]
+	run -0 rl_session exec "$CID" cat /proc/self/cgroup
+	[ "$output" = "0::$cg" ]
+
+	run -0 rl_session delete -f "$CID"
+	sd_user_wait_unloaded "$unit"
+	[ ! -d "/sys/fs/cgroup$cg" ]
+	rl_assert_nothing_left
+}
+
+@test "--systemd-cgroup without the user's session bus fails naming it; nothing is left" {
+	HUSK_GLOBAL_OPTS="--systemd-cgroup ${HUSK_GLOBAL_OPTS:-}"
+	set_args true
+	# as_rl: no DBUS_SESSION_BUS_ADDRESS, and an XDG_RUNTIME_DIR without a bus.
+	run ! rl run --bundle "$BUNDLE" "$(new_id)" </dev/null
+	# runc: "failed to connect to dbus (hint: ... dbus-user-session ...)".
+	[[ "${output,,}" == *dbus* ]] || fail "error does not name D-Bus: $output"
+	if [ "$HUSK_NAME" = husk ]; then
+		[[ "$output" == *DBUS_SESSION_BUS_ADDRESS* ]] || fail "error does not name the session bus: $output"
+	fi
+	rl_assert_nothing_left
+}
+

@@ -16,7 +16,9 @@
 # lies inside the checkout, else in the checkout's top.
 # Environment: VM_TIMEOUT seconds for CMD (default 1800; exit 124 when hit, 137 when CMD also
 # ignored the SIGTERM), VM_CPUS (2), VM_MEM (2G), VM_CGROUP (busybox) the cgroup2 path CMD runs in
-# (default /init.scope, a leaf as on a systemd host; / for the root), VM_APPEND more kernel
+# (default /init.scope, a leaf as on a systemd host; / for the root), VM_SYSTEMD_CGROUP (systemd)
+# unified (default) or hybrid: systemd's hybrid layout, v1 controllers and its own cgroup2 at
+# /sys/fs/cgroup/unified (no cgroup_no_v1=all), VM_APPEND more kernel
 # parameters (e.g. lsm=lockdown,capability,landlock,yama,selinux,bpf: SELinux instead of the
 # default AppArmor). Exit 125 when the VM itself failed (its console log is printed). CMD's stdin
 # is /dev/null; the host's environment is not passed.
@@ -71,7 +73,15 @@ echo "$cgroup" >"$ctl/cgroup"
 
 # Shares: tag, host dir, mode (see init.sh), and the dir in the VM when not the same.
 args=()
-append="cgroup_no_v1=all console=ttyS0 quiet panic=-1"
+append="console=ttyS0 quiet panic=-1"
+# The systemd flavour can boot systemd's hybrid layout instead (v1 controllers, its own cgroup2
+# at /sys/fs/cgroup/unified): VM_SYSTEMD_CGROUP=hybrid.
+sd_cgroup=${VM_SYSTEMD_CGROUP:-unified}
+case $flavour/$sd_cgroup in
+systemd/hybrid) append+=" systemd.unified_cgroup_hierarchy=0" ;;
+*/unified) append="cgroup_no_v1=all $append" ;;
+*) echo "run.sh: VM_SYSTEMD_CGROUP=$sd_cgroup is not unified or hybrid (hybrid: VM_FLAVOUR=systemd only)" >&2; exit 2 ;;
+esac
 if [ "$flavour" = busybox ]; then
 	# Top-level dirs that are not symlinks into /usr (a host without merged /usr) are shared
 	# read-only too.
@@ -85,7 +95,7 @@ else
 	# temporary file qemu deletes (snapshot=on).
 	shares=("repo $repo rw" "modules $(readlink -f "$boot/modules") ro /usr/lib/modules/$(cat "$boot/kver")")
 	args+=(-drive "file=$image,format=raw,if=virtio,snapshot=on,cache=unsafe")
-	append+=" systemd.unified_cgroup_hierarchy=1"
+	[ "$sd_cgroup" = hybrid ] || append+=" systemd.unified_cgroup_hierarchy=1"
 fi
 for s in "${shares[@]}"; do
 	read -r tag dir mode guest <<<"$s"

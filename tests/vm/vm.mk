@@ -12,7 +12,10 @@
 # (systemd as PID 1, the bats files in husk-vm.service; the first run builds its Debian root file
 # system with debootstrap, ~1.5 min, cached in ~/.cache/husk-vm).
 #   VM_BATS    bats files (names in tests/integration/); default: those below that exist
-#   VM_SYSTEMD_BATS  bats files for the systemd flavour (default systemd_vm.bats)
+#   VM_SYSTEMD_BATS  bats files for the systemd flavour (default: systemd_*.bats but the
+#              hybrid one, and rootless_cgroups.bats)
+#   VM_SYSTEMD_HYBRID_BATS  for `make vm-systemd-hybrid-test`, the systemd flavour booted with
+#              systemd's hybrid cgroup layout (default systemd_hybrid.bats)
 #   VM_GOPKGS  Go packages for vm-unit (default ./cgroups); VM_GOTESTFLAGS e.g. -test.v
 #   VM_TIMEOUT, VM_CPUS, VM_MEM, VM_CGROUP: see tests/vm/run.sh
 
@@ -23,11 +26,13 @@ GO ?= go
 VM_BATS ?= $(notdir $(wildcard $(addprefix $(VM_REPO)/tests/integration/, \
 	cgroups*.bats dev.bats kill_delete.bats namespaces.bats)))
 VM_SELINUX_BATS ?= lsm_selinux.bats
-VM_SYSTEMD_BATS ?= systemd_vm.bats rootless_cgroups.bats
+VM_SYSTEMD_BATS ?= $(filter-out systemd_hybrid.bats,$(notdir $(wildcard $(VM_REPO)/tests/integration/systemd_*.bats))) \
+	rootless_cgroups.bats
+VM_SYSTEMD_HYBRID_BATS ?= systemd_hybrid.bats
 VM_GOPKGS ?= ./cgroups
 VM_GOTESTFLAGS ?=
 
-.PHONY: vm-test vm-test-selinux vm-systemd-test vm-unit vm-conformance
+.PHONY: vm-test vm-test-selinux vm-systemd-test vm-systemd-hybrid-test vm-unit vm-conformance
 
 # The subreaper and recvtty (the console socket end of checkpoint.bats) are built on the host:
 # building them in the VM would take a minute of emulated CPU each.
@@ -49,6 +54,13 @@ vm-systemd-test:
 	cd $(VM_REPO) && $(GO) build -o tests/vm/bin/subreaper ./tests/cmd/subreaper
 	VM_FLAVOUR=systemd $(VM_REPO)/tests/vm/run.sh \
 		'HUSK=$(abspath $(HUSK)) SUBREAPER=$(VM_REPO)/tests/vm/bin/subreaper tests/integration/run.sh $(VM_SYSTEMD_BATS)'
+
+# The same in systemd's hybrid layout (v1 controllers, its cgroup2 at /sys/fs/cgroup/unified).
+vm-systemd-hybrid-test:
+	@mkdir -p $(VM_REPO)/tests/vm/bin
+	cd $(VM_REPO) && $(GO) build -o tests/vm/bin/subreaper ./tests/cmd/subreaper
+	VM_FLAVOUR=systemd VM_SYSTEMD_CGROUP=hybrid $(VM_REPO)/tests/vm/run.sh \
+		'HUSK=$(abspath $(HUSK)) SUBREAPER=$(VM_REPO)/tests/vm/bin/subreaper tests/integration/run.sh $(VM_SYSTEMD_HYBRID_BATS)'
 
 vm-unit:
 	cd $(VM_REPO) && tests/vm/gotest.sh $(VM_GOPKGS) -- $(VM_GOTESTFLAGS)
