@@ -4,11 +4,12 @@
 # options), PM (the same as one command line, for script(1)), RUN_OPTS (options of every
 # container), IMG, P (podman's temp dir), HROOT (husk's root) and $T/share.
 
-# podman_write_configs RUNROOT: $P/containers.conf and $P/storage.conf. containers.conf for
-# what has no command-line flag: file locks instead of /dev/shm, the tmp dir, the network
-# config dir, and rlimits within this machine's hard limits (podman asks for 1048576 open
-# files by default; without CAP_SYS_RESOURCE no runtime can set that here). storage.conf only
-# to stop podman from reading the host's; --root/--runroot say the same.
+# podman_write_configs RUNROOT [CGROUP_MANAGER]: $P/containers.conf and $P/storage.conf (also
+# for the podman tests in tests/integration). containers.conf for what has no command-line
+# flag: file locks instead of /dev/shm, the tmp dirs, the network config dir, the cgroup
+# manager (default cgroupfs), and rlimits within this machine's hard limits (podman asks for
+# 1048576 open files by default; without CAP_SYS_RESOURCE no runtime can set that here).
+# storage.conf only to stop podman from reading the host's; --root/--runroot say the same.
 podman_write_configs() {
 	cat >"$P/containers.conf" <<EOF
 [containers]
@@ -20,10 +21,11 @@ network_config_dir = "$P/net"
 runtime_supports_json = ["crun", "runc", "husk"]
 lock_type = "file"
 tmp_dir = "$P/tmp"
+image_copy_tmp_dir = "$P/tmp"
 # The cleanup process conmon starts gets no --events-backend: say it here too.
 events_logger = "file"
 events_logfile_path = "$P/events.log"
-cgroup_manager = "cgroupfs"
+cgroup_manager = "${2:-cgroupfs}"
 EOF
 	cat >"$P/storage.conf" <<EOF
 [storage]

@@ -803,21 +803,11 @@ setup_podman() {
 	printf '#!/bin/sh\ncase " $* " in *" --root "*|*" --root="*) exec %q "$@";; esac\nexec %q --root %q "$@"\n' \
 		"$HUSK" "$HUSK" "$P/rt" >"$P/wrap/$HUSK_NAME"
 	chmod 755 "$P/wrap/$HUSK_NAME"
-	cat >"$P/containers.conf" <<-EOF
-		[containers]
-		default_ulimits = ["nofile=1024:1024"]
-		[network]
-		network_config_dir = "$P/net"
-		[engine]
-		runtime_supports_json = ["crun", "runc", "husk"]
-		lock_type = "file"
-		tmp_dir = "$P/tmp"
-		image_copy_tmp_dir = "$P/tmp"
-		events_logger = "file"
-		events_logfile_path = "$P/events.log"
-		cgroup_manager = "cgroupfs"
-	EOF
-	printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$P/root" "$P/runroot" >"$P/storage.conf"
+	(
+		# shellcheck source=../clients/podman-scenarios.sh
+		. "$REPO_ROOT/tests/clients/podman-scenarios.sh"
+		podman_write_configs "$P/runroot"
+	)
 }
 
 teardown() {

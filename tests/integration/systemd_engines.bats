@@ -170,21 +170,11 @@ check_engine_unit() {
 	# calls the runtime without podman's --runtime-flag: the wrapper gives it its --root.
 	printf '#!/bin/sh\nexec %s --root %s "$@"\n' "$HUSK" "$TESTDIR/podman-husk" >"$TESTDIR/wrap/husk"
 	chmod 755 "$TESTDIR/wrap/husk"
-	# Locks, tmp dir and network config under the temp dir; rlimits within what runs here.
-	cat >"$P/containers.conf" <<-EOF
-		[containers]
-		default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-		[network]
-		network_config_dir = "$P/net"
-		[engine]
-		runtime_supports_json = ["crun", "runc", "husk"]
-		lock_type = "file"
-		tmp_dir = "$P/tmp"
-		events_logger = "file"
-		events_logfile_path = "$P/events.log"
-		cgroup_manager = "systemd"
-	EOF
-	printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$P/root" "$P/runroot" >"$P/storage.conf"
+	(
+		# shellcheck source=../clients/podman-scenarios.sh
+		. "$REPO_ROOT/tests/clients/podman-scenarios.sh"
+		podman_write_configs "$P/runroot" systemd
+	)
 	clients_lib make_rootfs_tar "$IMG_TAR"
 	pm import "$IMG_TAR" localhost/husktest-sd:latest
 	local cid pid
