@@ -143,23 +143,30 @@ func isDevNull(st *unix.Stat_t) bool {
 // checkpoint a process holding it. The container's /dev/null (made by husk) must be the null
 // device.
 func reopenDevNull() error {
-	null, err := os.OpenFile("/dev/null", os.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	// Most containers get pipes or a terminal: look first, open only when there is work.
+	var nullFds []int
+	var st unix.Stat_t
+	for fd := 0; fd < 3; fd++ {
+		if err := unix.Fstat(fd, &st); err == nil && isDevNull(&st) {
+			nullFds = append(nullFds, fd)
+		}
+	}
+	if len(nullFds) == 0 {
+		return nil
+	}
+	null, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("reopen /dev/null in the container: %w", err)
 	}
-	defer null.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(null.Fd()), &st); err != nil {
+	defer unix.Close(null)
+	if err := unix.Fstat(null, &st); err != nil {
 		return fmt.Errorf("reopen /dev/null in the container: %w", err)
 	}
 	if !isDevNull(&st) {
 		return errors.New("reopen /dev/null in the container: it is not the null device (char 1:3)")
 	}
-	for fd := 0; fd < 3; fd++ {
-		if err := unix.Fstat(fd, &st); err != nil || !isDevNull(&st) {
-			continue
-		}
-		if err := unix.Dup3(int(null.Fd()), fd, 0); err != nil {
+	for _, fd := range nullFds {
+		if err := unix.Dup3(null, fd, 0); err != nil {
 			return fmt.Errorf("reopen /dev/null as fd %d: %w", fd, err)
 		}
 	}
