@@ -40,16 +40,19 @@ checkpointed.`,
 			if err != nil {
 				return err
 			}
-			if err := ctr.Checkpoint(opts); err != nil {
-				return err
+			err = ctr.Checkpoint(opts)
+			var dumped *libcontainer.ErrDumped
+			if err != nil && !errors.As(err, &dumped) {
+				return err // the container runs on
 			}
 			if !opts.LeaveRunning && !opts.PreDump {
-				// criu stopped the processes: the container is gone, as with runc.
+				// criu stopped the processes (also when it failed after the images were
+				// complete): the container is gone, as with runc.
 				if err := ctr.RemoveDumped(); err != nil {
 					slog.Warn("checkpoint: delete the checkpointed container", "id", ctr.State.ID, "error", err)
 				}
 			}
-			return nil
+			return err
 		})
 	},
 }
