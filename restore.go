@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sys/unix"
 
 	"github.com/husk-runtime/husk/libcontainer"
 )
@@ -73,7 +72,7 @@ using the checkpoint command (with criu).`,
 // exits with its status.
 func restoreForeground(c *cli.Context, opts libcontainer.RestoreOpts) error {
 	if !c.Bool("no-subreaper") {
-		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		if err := becomeSubreaper(); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -35,7 +36,7 @@ var runCommand = &cli.Command{
 			return errors.New("--keep cannot be used with --detach")
 		}
 		if !detach && !c.Bool("no-subreaper") {
-			if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			if err := becomeSubreaper(); err != nil {
 				return err
 			}
 		}
@@ -175,4 +176,13 @@ func specWantsTerminal(bundle string) bool {
 		} `json:"process"`
 	}
 	return json.Unmarshal(data, &s) == nil && s.Process != nil && s.Process.Terminal
+}
+
+// becomeSubreaper makes husk the reaper of the container's orphans while it waits in the
+// foreground (run, restore without --no-subreaper).
+func becomeSubreaper() error {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("become the child subreaper (prctl PR_SET_CHILD_SUBREAPER): %w", err)
+	}
+	return nil
 }

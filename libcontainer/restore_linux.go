@@ -219,7 +219,7 @@ func (r *restorer) restore(cg cgroups.Manager) error {
 	}
 	defer os.Remove(criuRoot)
 	if criuRoot, err = filepath.EvalSymlinks(criuRoot); err != nil {
-		return err
+		return fmt.Errorf("resolve criu's root %s: %w", criuRoot, err)
 	}
 	opts.Root = new(criuRoot)
 
@@ -302,7 +302,7 @@ func (r *restorer) namespaces(opts *rpc.CriuOpts) ([]*os.File, error) {
 // sources of the external mounts, and the stdio criu hands out.
 func (r *restorer) criuStarted(pid int, opts *rpc.CriuOpts) error {
 	if err := r.cgroup.Apply(pid); err != nil {
-		return fmt.Errorf("cgroup: %w", err)
+		return fmt.Errorf("put criu (pid %d) in the container's cgroup: %w", pid, err)
 	}
 	if err := r.cgroup.Set(cgroupResources(r.spec)); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)

@@ -241,19 +241,27 @@ func (m *Manager) currentCPUMax() (cpuMax, error) {
 		return cpuMax{}, errors.New("read current quota: no cgroup v1 cpu hierarchy")
 	}
 	read := func(name string) (int64, error) {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		file := filepath.Join(dir, name)
+		b, err := os.ReadFile(file)
 		if err != nil {
 			return 0, fmt.Errorf("read current quota: %w", err)
 		}
-		return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read current quota: %s: %w", file, err)
+		}
+		return n, nil
 	}
 	quota, err := read("cpu.cfs_quota_us")
 	if err != nil {
 		return cpuMax{}, err
 	}
 	period, err := read("cpu.cfs_period_us")
-	if err != nil || period <= 0 {
-		return cpuMax{}, fmt.Errorf("read current quota: %s/cpu.cfs_period_us: %v", dir, err)
+	if err != nil {
+		return cpuMax{}, err
+	}
+	if period <= 0 {
+		return cpuMax{}, fmt.Errorf("read current quota: %s/cpu.cfs_period_us: %d is not a period", dir, period)
 	}
 	return cpuMax{quota: quota, period: uint64(period)}, nil
 }
