@@ -62,7 +62,10 @@ func rootlessCgroups(c *cli.Context) (bool, error) {
 		}
 		if c.Bool("systemd-cgroup") {
 			uid, err := systemd.OwnerUID()
-			return err == nil && uid != 0, nil
+			if err != nil {
+				return false, fmt.Errorf("--rootless=auto with --systemd-cgroup: %w", err)
+			}
+			return uid != 0, nil
 		}
 		return true, nil
 	default:

@@ -30,8 +30,6 @@ type RestoreOpts struct {
 	PidFile         string
 	LsmProfile      string // TYPE:NAME, the LSM profile the processes are restored with
 	LsmMountContext string
-	// Stdio for the restored processes, in place of the pipes they had; nil: the caller's own.
-	Stdin, Stdout, Stderr *os.File
 }
 
 // criuNSNames are criu's names of namespace kinds.
@@ -226,7 +224,7 @@ func (r *restorer) restore(cg cgroups.Manager) error {
 	typ := rpc.CriuReqType_RESTORE
 	s := &swrk{
 		path: r.criuPath, extra: extra,
-		stdin: orStd(o.Stdin, os.Stdin), stdout: orStd(o.Stdout, os.Stdout), stderr: orStd(o.Stderr, os.Stderr),
+		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
 		start: func(cmd *exec.Cmd) error {
 			return inPrivateMountNS(func() error {
 				// Opened in the namespace criu runs in: criu works (and mounts) in its
