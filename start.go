@@ -11,6 +11,15 @@ var startCommand = &cli.Command{
 	Usage:     "start a created container: its process runs",
 	ArgsUsage: "<container-id>",
 	Action: func(c *cli.Context) error {
-		return withContainer(c, (*libcontainer.Container).Start)
+		id, err := oneID(c)
+		if err != nil {
+			return err
+		}
+		// Locked as it is loaded: Start needs the lock, and state.json is read once.
+		ctr, err := libcontainer.LoadLocked(c.String("root"), id)
+		if err != nil {
+			return err
+		}
+		return ctr.Start()
 	},
 }

@@ -128,9 +128,13 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 	if err != nil {
 		return err
 	}
-	own, err := ownCgroups("self")
-	if err != nil {
-		return err
+	// The container's own cgroups are the bind sources, needed only without a cgroup
+	// namespace (with one, fresh cgroup mounts show them).
+	var own map[string]string
+	if !m.cgroupNS {
+		if own, err = ownCgroups("self"); err != nil {
+			return err
+		}
 	}
 	readonly := opts.Flags&unix.MS_RDONLY != 0
 	flags := opts.Flags &^ (unix.MS_RDONLY | unix.MS_REMOUNT | unix.MS_BIND | unix.MS_REC)

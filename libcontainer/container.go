@@ -190,7 +190,8 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	if err != nil {
 		return err
 	}
-	if whole && c.Status() != Creating {
+	// A create still running has no init to signal yet; its cgroup may not hold it either.
+	if unfinished, alive := c.creating(); whole && !(unfinished && alive) {
 		return c.killCgroup()
 	}
 	// A pidfd pins the init: checked after it is open, it cannot be another process that

@@ -52,11 +52,7 @@ func extMountSources(spec *specs.Spec, rootfs, bundle string, own map[string]str
 		dest := criuMountDest(rootfs, m.Destination)
 		switch {
 		case isBind(m):
-			src := m.Source
-			if !filepath.IsAbs(src) {
-				src = filepath.Join(bundle, src)
-			}
-			out = append(out, [2]string{dest, src})
+			out = append(out, [2]string{dest, bindSourcePath(&m, bundle)})
 		case (m.Type == "cgroup" || m.Type == "cgroup2") && !cgroupNS:
 			// Binds of the container's cgroup directories (mountCgroup); with its own
 			// cgroup namespace they are real cgroup mounts, which criu dumps.

@@ -133,6 +133,26 @@ func (m *mounter) bindDevice(dir *os.File, name string, d specs.LinuxDevice) err
 	return nil
 }
 
+// openDevNull opens the container's /dev/null (not through a symlink) with flags and checks
+// that it is the null device, so that a rootfs cannot put something else in its place
+// (CVE-2025-31133).
+func openDevNull(flags int) (int, error) {
+	fd, err := unix.Open("/dev/null", flags|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open /dev/null in the container: %w", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("stat /dev/null in the container: %w", err)
+	}
+	if !isDevNull(&st) {
+		unix.Close(fd)
+		return -1, errors.New("/dev/null in the container is not the null device (char 1:3)")
+	}
+	return fd, nil
+}
+
 // isDevNull says whether st is the null device (char 1:3).
 func isDevNull(st *unix.Stat_t) bool {
 	return st.Mode&unix.S_IFMT == unix.S_IFCHR && unix.Major(st.Rdev) == 1 && unix.Minor(st.Rdev) == 3
@@ -154,17 +174,11 @@ func reopenDevNull() error {
 	if len(nullFds) == 0 {
 		return nil
 	}
-	null, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	null, err := openDevNull(unix.O_RDWR)
 	if err != nil {
-		return fmt.Errorf("reopen /dev/null in the container: %w", err)
+		return fmt.Errorf("reopen stdio: %w", err)
 	}
 	defer unix.Close(null)
-	if err := unix.Fstat(null, &st); err != nil {
-		return fmt.Errorf("reopen /dev/null in the container: %w", err)
-	}
-	if !isDevNull(&st) {
-		return errors.New("reopen /dev/null in the container: it is not the null device (char 1:3)")
-	}
 	for _, fd := range nullFds {
 		if err := unix.Dup3(null, fd, 0); err != nil {
 			return fmt.Errorf("reopen /dev/null as fd %d: %w", fd, err)

@@ -21,6 +21,13 @@ func (c *Container) Start() error {
 		return err
 	}
 	defer c.Close()
+	// The pidfd is taken before the status is read, so that the init found alive there is the
+	// one the pidfd holds; and before the fifo is opened: opening it lets the init exec, and a
+	// short workload may exit and be reaped by the engine before we would look again.
+	pidfd, pidfdErr := unix.PidfdOpen(c.State.InitPid, 0)
+	if pidfdErr == nil {
+		defer unix.Close(pidfd)
+	}
 	switch st := c.Status(); st {
 	case Created:
 	case Stopped:
@@ -39,15 +46,8 @@ func (c *Container) Start() error {
 		notify = n
 		defer n.conn.Close()
 	}
-	// The pidfd is taken before the fifo is opened: opening it lets the init exec, and a short
-	// workload may exit and be reaped by the engine before we would look again.
-	pidfd, err := unix.PidfdOpen(c.State.InitPid, 0)
-	if err != nil {
-		return fmt.Errorf("container %s not running: init %d: %w", c.State.ID, c.State.InitPid, err)
-	}
-	defer unix.Close(pidfd)
-	if !c.initAlive() {
-		return fmt.Errorf("cannot start a container that has stopped")
+	if pidfdErr != nil {
+		return fmt.Errorf("container %s not running: init %d: %w", c.State.ID, c.State.InitPid, pidfdErr)
 	}
 	fifo := filepath.Join(c.Dir, fifoName)
 	f, err := os.OpenFile(fifo, os.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)

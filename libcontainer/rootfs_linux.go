@@ -56,7 +56,8 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 	t.phase("mounts")
 	// A bind-mounted /dev is somebody else's directory (often the host's own /dev): nothing is
 	// created, replaced or chowned in it, as runc does; its nodes are the devices.
-	if !devIsBindMounted(spec.Mounts) {
+	devBound := devIsBindMounted(spec.Mounts)
+	if !devBound {
 		if err := m.setupDev(spec.Linux.Devices); err != nil {
 			return err
 		}
@@ -93,7 +94,7 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 		return err
 	}
 	t.phase("pivot_root")
-	if !devIsBindMounted(spec.Mounts) {
+	if !devBound {
 		if err := reopenDevNull(); err != nil {
 			return err
 		}
@@ -296,19 +297,12 @@ func maskPaths(paths []string, mountLabel string) error {
 	if len(paths) == 0 {
 		return nil
 	}
-	null, err := os.OpenFile("/dev/null", unix.O_PATH|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	null, err := openDevNull(unix.O_PATH)
 	if err != nil {
-		return fmt.Errorf("linux.maskedPaths: open /dev/null: %w", err)
+		return fmt.Errorf("linux.maskedPaths: %w", err)
 	}
-	defer null.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(null.Fd()), &st); err != nil {
-		return fmt.Errorf("linux.maskedPaths: stat /dev/null: %w", err)
-	}
-	if !isDevNull(&st) {
-		return errors.New("linux.maskedPaths: /dev/null in the container is not the null device (char 1:3)")
-	}
-	nullPath := "/proc/self/fd/" + strconv.Itoa(int(null.Fd()))
+	defer unix.Close(null)
+	nullPath := "/proc/self/fd/" + strconv.Itoa(null)
 	masked := make(map[string]bool, len(paths))
 	for _, p := range paths {
 		// A path listed twice is masked once (a second mount would only stack on the first).

@@ -166,10 +166,9 @@ func (s *State) Spec() (*specs.Spec, error) {
 
 // execView is the part of a container's spec that an exec uses: the process it starts from,
 // the namespaces it joins, the seccomp filter, personality and memory policy it gets, and the
-// annotations a
-// seccomp agent is told. Decoding only this, and not specs.Spec with its resources, mounts,
-// hooks and other platforms, is most of what keeps a fresh `husk exec` from paying encoding/json's
-// per-type set-up for the whole spec (see Config).
+// annotations a seccomp agent is told. Decoding only this, and not specs.Spec with its
+// resources, mounts, hooks and other platforms, is most of what keeps a fresh `husk exec` from
+// paying encoding/json's per-type set-up for the whole spec (see Config).
 type execView struct {
 	Process     *specs.Process    `json:"process"`
 	Annotations map[string]string `json:"annotations"`
