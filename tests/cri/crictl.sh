@@ -130,8 +130,11 @@ expect_match "$H: crictl exec -s reports exit status 3" "exited with 3" "$OUT"
 check "$H: crictl exec -i streams stdin and stdout" \
 	sh -c "echo streamed-in | timeout 60 '$CRICTL' exec -i '$CTR' sh -c 'read x; echo got \$x'"
 expect_eq "$H: streaming exec read its stdin" "got streamed-in" "$OUT"
+# timeout --foreground: a plain timeout moves crictl into its own process group, which is not
+# the pty's foreground group when script's shell does not exec it (dash, as when SHELL is
+# unset on CI): crictl's switch to raw mode then stops it with SIGTTOU and the exec never runs.
 check "$H: crictl exec -it gets a terminal" \
-	script -qec "timeout 60 '$CRICTL' exec -it '$CTR' sh -c 'tty; test -t 0 && test -t 1 && echo IS-A-TTY'" /dev/null ||
+	script -qec "timeout --foreground 60 '$CRICTL' exec -it '$CTR' sh -c 'tty; test -t 0 && test -t 1 && echo IS-A-TTY'" /dev/null ||
 	exec_diagnostics
 expect_match "$H: exec -t: stdin and stdout are a terminal" 'IS-A-TTY$' "$(tr -d '\r\0' <<<"$OUT")"
 expect_match "$H: exec -t: the terminal is a /dev/pts device" '/dev/pts/[0-9]+$' "$(tr -d '\r\0' <<<"$OUT")"
