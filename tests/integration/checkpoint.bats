@@ -283,6 +283,22 @@ cgroup_of() {
 	run husk checkpoint --page-server nowhere --image-path "$TESTDIR/img" "$id"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"--page-server"* ]] || fail "$output"
+	if [ "$HUSK_NAME" = husk ]; then
+		# runc ignores a port 0 and a --status-fd without --lazy-pages; husk refuses both.
+		run husk checkpoint --page-server 127.0.0.1:0 --image-path "$TESTDIR/img" "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"--page-server"* ]] || fail "$output"
+		run husk checkpoint --status-fd 1 --image-path "$TESTDIR/img" "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"--status-fd 1: only used with --lazy-pages"* ]] || fail "$output"
+		# An fd that is not open, or open only for reading.
+		run husk checkpoint --lazy-pages --status-fd 987 --image-path "$TESTDIR/img" "$id"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"--status-fd 987"* ]] || fail "$output"
+		run husk checkpoint --lazy-pages --status-fd 0 --image-path "$TESTDIR/img" "$id" </dev/null
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"--status-fd 0: not open for writing"* ]] || fail "$output"
+	fi
 	[ "$(container_status "$id")" = running ]
 	[ "$(container_pid "$id")" = "$pid" ]
 	run -0 husk delete -f "$id"
