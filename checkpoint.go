@@ -121,7 +121,13 @@ func checkpointOpts(c *cli.Context) (libcontainer.CheckpointOpts, error) {
 		PreDump:         c.Bool("pre-dump"),
 		TCPSkipInFlight: c.Bool("tcp-skip-in-flight"),
 		LinkRemap:       c.Bool("link-remap"),
-		StatusFd:        c.Int("status-fd"),
+	}
+	if fd := c.Int("status-fd"); fd != -1 {
+		f, err := statusFile(fd, o.LazyPages)
+		if err != nil {
+			return o, err
+		}
+		o.Status = f
 	}
 	if ps := c.String("page-server"); ps != "" {
 		host, port, err := net.SplitHostPort(ps)
@@ -129,7 +135,7 @@ func checkpointOpts(c *cli.Context) (libcontainer.CheckpointOpts, error) {
 			return o, fmt.Errorf("--page-server %q: want ADDRESS:PORT", ps)
 		}
 		n, err := strconv.ParseUint(port, 10, 16)
-		if err != nil {
+		if err != nil || n == 0 {
 			return o, fmt.Errorf("--page-server %q: invalid port %q", ps, port)
 		}
 		o.PageServerAddr, o.PageServerPort = host, int32(n)
@@ -149,4 +155,24 @@ func checkpointOpts(c *cli.Context) (libcontainer.CheckpointOpts, error) {
 		}
 	}
 	return o, nil
+}
+
+// statusFile is the --status-fd the caller opened for criu's lazy-pages "ready" byte: it must
+// be open for writing, and only --lazy-pages writes it (runc ignores it otherwise; husk refuses
+// a flag it would ignore).
+func statusFile(fd int, lazy bool) (*os.File, error) {
+	if !lazy {
+		return nil, fmt.Errorf("--status-fd %d: only used with --lazy-pages", fd)
+	}
+	if fd < 0 {
+		return nil, fmt.Errorf("--status-fd %d: not a file descriptor", fd)
+	}
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return nil, fmt.Errorf("--status-fd %d: %w", fd, err)
+	}
+	if flags&(unix.O_WRONLY|unix.O_RDWR) == 0 {
+		return nil, fmt.Errorf("--status-fd %d: not open for writing", fd)
+	}
+	return os.NewFile(uintptr(fd), "status-fd"), nil
 }

@@ -20,9 +20,11 @@ type CheckpointOpts struct {
 	PreDump         bool
 	TCPSkipInFlight bool
 	LinkRemap       bool
-	StatusFd        int    // written a \0 once lazy pages can be served; -1: none
-	PageServerAddr  string // with PageServerPort: dump the pages to criu's page server there
-	PageServerPort  int32
+	Status          *os.File // with LazyPages: written a \0 once the pages can be served; nil: none
+	// PageServerAddr, PageServerPort: the page server the dump sends the memory to; with
+	// LazyPages, where criu's own page server listens for the lazy-pages daemon instead.
+	PageServerAddr string
+	PageServerPort int32
 }
 
 // ErrDumped marks a checkpoint whose images were written completely before criu failed:
@@ -92,31 +94,20 @@ func (c *Container) Checkpoint(o CheckpointOpts) error {
 		opts.ParentImg = new(o.ParentPath)
 		opts.TrackMem = new(true)
 	}
-	if o.StatusFd >= 0 && !o.LazyPages {
-		return fmt.Errorf("--status-fd %d: only used with --lazy-pages", o.StatusFd)
-	}
 	var status *os.File // written a \0 at the status-ready notification (criu 3.15+)
 	var extra []*os.File
 	if o.LazyPages {
 		if err := criuFeatureCheck(criuPath, &rpc.CriuFeatures{LazyPages: new(true)}); err != nil {
 			return fmt.Errorf("--lazy-pages: %w", err)
 		}
-		if o.StatusFd >= 0 {
-			flags, err := unix.FcntlInt(uintptr(o.StatusFd), unix.F_GETFL, 0)
-			if err != nil {
-				return fmt.Errorf("--status-fd %d: %w", o.StatusFd, err)
-			}
-			if flags&(unix.O_WRONLY|unix.O_RDWR) == 0 {
-				return fmt.Errorf("--status-fd %d: not open for writing", o.StatusFd)
-			}
-			f := os.NewFile(uintptr(o.StatusFd), "status-fd")
+		if o.Status != nil {
 			// Closed at the latest at the end: a reader must not wait on husk's copy.
-			defer f.Close()
+			defer o.Status.Close()
 			if version >= criuStatusNotify {
-				status = f
+				status = o.Status
 			} else {
 				// Older criu writes it itself: it gets the fd as its fd 4.
-				extra = append(extra, f)
+				extra = append(extra, o.Status)
 				opts.StatusFd = new(int32(4))
 			}
 		}
