@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -21,21 +22,13 @@ type hostCgroupMount struct {
 }
 
 func hostCgroupMounts() ([]hostCgroupMount, error) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read mountinfo for cgroup mounts: %w", err)
 	}
-	var out []hostCgroupMount
-	for _, line := range strings.Split(string(data), "\n") {
-		pre, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			continue
-		}
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if len(f) < 5 || len(g) < 3 || (g[0] != "cgroup" && g[0] != "cgroup2") {
-			continue
-		}
-		out = append(out, hostCgroupMount{mountPoint: unescapeMountPath(f[4]), root: unescapeMountPath(f[3]), fstype: g[0], options: g[2]})
+	out := make([]hostCgroupMount, 0, len(mounts))
+	for _, m := range mounts {
+		out = append(out, hostCgroupMount{mountPoint: m.Mountpoint, root: m.Root, fstype: m.FSType, options: m.VFSOptions})
 	}
 	return out, nil
 }

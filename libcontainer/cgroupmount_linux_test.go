@@ -87,3 +87,12 @@ func TestCgroupLayoutLegacyCgroup2(t *testing.T) {
 		t.Error("type cgroup2 on a cgroup v1 host: no error")
 	}
 }
+
+// The real mount table: what holds /proc/self is the proc mount, / holds itself.
+func TestMountPointOf(t *testing.T) {
+	for path, want := range map[string]string{"/proc/self": "/proc", "/proc": "/proc", "/": "/"} {
+		if got, err := mountPointOf(path); err != nil || got != want {
+			t.Errorf("mountPointOf(%s) = %q, %v; want %q", path, got, err, want)
+		}
+	}
+}
