@@ -6,8 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/husk-runtime/husk/cgroups"
 )
 
 // hostCgroupMount is one cgroup hierarchy mounted on the host.
@@ -19,21 +22,13 @@ type hostCgroupMount struct {
 }
 
 func hostCgroupMounts() ([]hostCgroupMount, error) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := mountinfo.GetMounts(mountinfo.FSTypeFilter("cgroup", "cgroup2"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read mountinfo for cgroup mounts: %w", err)
 	}
-	var out []hostCgroupMount
-	for _, line := range strings.Split(string(data), "\n") {
-		pre, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			continue
-		}
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if len(f) < 5 || len(g) < 3 || (g[0] != "cgroup" && g[0] != "cgroup2") {
-			continue
-		}
-		out = append(out, hostCgroupMount{mountPoint: unescapeMountPath(f[4]), root: unescapeMountPath(f[3]), fstype: g[0], options: g[2]})
+	out := make([]hostCgroupMount, 0, len(mounts))
+	for _, m := range mounts {
+		out = append(out, hostCgroupMount{mountPoint: m.Mountpoint, root: m.Root, fstype: m.FSType, options: m.VFSOptions})
 	}
 	return out, nil
 }
@@ -81,18 +76,17 @@ type cgroupPlace struct {
 }
 
 // cgroupLayout says where mountCgroup puts each hierarchy for a cgroup mount at dest: the
-// cgroup2 hierarchy right there on a pure cgroup2 host (or for type cgroup2); else a tmpfs
-// at dest (tmpfs true) with a directory per hierarchy mounted under /sys/fs/cgroup on the
-// host. own maps each hierarchy to the container's cgroup in it (see ownCgroups).
-func cgroupLayout(dest, typ string, hosts []hostCgroupMount, own map[string]string) ([]cgroupPlace, bool, error) {
-	unified := len(hosts) == 1 && hosts[0].fstype == "cgroup2" && hosts[0].mountPoint == "/sys/fs/cgroup"
-	if unified || typ == "cgroup2" {
-		for _, h := range hosts {
-			if h.fstype == "cgroup2" {
-				return []cgroupPlace{{dest: dest, host: h, own: own[""]}}, false, nil
-			}
+// cgroup2 hierarchy right there on a pure cgroup2 host (mode Unified, as cgroups.DetectMode
+// tells it, whatever other cgroup2 mounts the host has) or for type cgroup2; else a tmpfs at
+// dest (tmpfs true) with a directory per hierarchy mounted under /sys/fs/cgroup on the host.
+// own maps each hierarchy to the container's cgroup in it (see ownCgroups).
+func cgroupLayout(dest, typ string, mode cgroups.Mode, hosts []hostCgroupMount, own map[string]string) ([]cgroupPlace, bool, error) {
+	if mode == cgroups.Unified || typ == "cgroup2" {
+		h, err := unifiedHostMount(mode, hosts)
+		if err != nil {
+			return nil, false, err
 		}
-		return nil, false, fmt.Errorf("no cgroup2 hierarchy on the host")
+		return []cgroupPlace{{dest: dest, host: h, own: own[""]}}, false, nil
 	}
 	var places []cgroupPlace
 	for _, h := range hosts {
@@ -107,6 +101,28 @@ func cgroupLayout(dest, typ string, hosts []hostCgroupMount, own map[string]stri
 		places = append(places, p)
 	}
 	return places, true, nil
+}
+
+// unifiedHostMount picks the host's cgroup2 mount a container's view is made from: the one at
+// its usual place for the mode (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host; the
+// last of several stacked there, the one visible), else the first other one. A cgroup2 mount
+// elsewhere (a bind of a subtree, another engine's) is no better: its root need not be the
+// hierarchy's, and the container's cgroup is named from the hierarchy's root.
+func unifiedHostMount(mode cgroups.Mode, hosts []hostCgroupMount) (hostCgroupMount, error) {
+	usual := "/sys/fs/cgroup"
+	if mode == cgroups.Hybrid {
+		usual = "/sys/fs/cgroup/unified"
+	}
+	var found hostCgroupMount
+	for _, h := range hosts {
+		if h.fstype == "cgroup2" && (h.mountPoint == usual || found.mountPoint == "") {
+			found = h
+		}
+	}
+	if found.mountPoint == "" {
+		return found, fmt.Errorf("no cgroup2 hierarchy on the host")
+	}
+	return found, nil
 }
 
 // bindSource is the host directory bound at the place when the container has no cgroup
@@ -138,7 +154,7 @@ func (m *mounter) mountCgroup(sm *specs.Mount, opts mountOpts) error {
 	}
 	readonly := opts.Flags&unix.MS_RDONLY != 0
 	flags := opts.Flags &^ (unix.MS_RDONLY | unix.MS_REMOUNT | unix.MS_BIND | unix.MS_REC)
-	places, tmpfs, err := cgroupLayout(sm.Destination, sm.Type, hosts, own)
+	places, tmpfs, err := cgroupLayout(sm.Destination, sm.Type, cgroups.DetectMode(), hosts, own)
 	if err != nil {
 		return err
 	}

@@ -86,44 +86,6 @@ func TestCriuNSKey(t *testing.T) {
 	}
 }
 
-// The cgroup binds named for criu are the ones mountCgroup makes: one for a pure cgroup2 host,
-// one per hierarchy below a tmpfs otherwise, each from the container's own cgroup.
-func TestCgroupLayout(t *testing.T) {
-	v2 := []hostCgroupMount{{mountPoint: "/sys/fs/cgroup", root: "/", fstype: "cgroup2"}}
-	places, tmpfs, err := cgroupLayout("/sys/fs/cgroup", "cgroup", v2, map[string]string{"": "/ctr"})
-	if err != nil || tmpfs || len(places) != 1 {
-		t.Fatalf("v2: %v %v %v", places, tmpfs, err)
-	}
-	if places[0].dest != "/sys/fs/cgroup" || places[0].bindSource() != "/sys/fs/cgroup/ctr" {
-		t.Errorf("v2 place %s from %s", places[0].dest, places[0].bindSource())
-	}
-	hybrid := []hostCgroupMount{
-		{mountPoint: "/sys/fs/cgroup/cpu,cpuacct", root: "/", fstype: "cgroup", options: "rw,cpu,cpuacct"},
-		{mountPoint: "/sys/fs/cgroup/memory", root: "/", fstype: "cgroup", options: "rw,memory"},
-		{mountPoint: "/sys/fs/cgroup/unified", root: "/", fstype: "cgroup2", options: "rw,nsdelegate"},
-		{mountPoint: "/elsewhere", root: "/", fstype: "cgroup", options: "rw,name=x"},
-	}
-	own := map[string]string{"cpu,cpuacct": "/a/c", "memory": "/a/c", "": "/a/c"}
-	places, tmpfs, err = cgroupLayout("/sys/fs/cgroup", "cgroup", hybrid, own)
-	if err != nil || !tmpfs || len(places) != 3 {
-		t.Fatalf("hybrid: %v %v %v", places, tmpfs, err)
-	}
-	got := map[string]string{}
-	for _, p := range places {
-		got[p.dest] = p.bindSource()
-	}
-	want := map[string]string{
-		"/sys/fs/cgroup/cpu,cpuacct": "/sys/fs/cgroup/cpu,cpuacct/a/c",
-		"/sys/fs/cgroup/memory":      "/sys/fs/cgroup/memory/a/c",
-		"/sys/fs/cgroup/unified":     "/sys/fs/cgroup/unified/a/c",
-	}
-	for d, s := range want {
-		if got[d] != s {
-			t.Errorf("hybrid place %s from %q, want %q", d, got[d], s)
-		}
-	}
-}
-
 // What a dump names external and a restore maps back: binds (relative sources from the
 // bundle), devices, and masked files as /dev/null.
 func TestRestoreExtMounts(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/husk-runtime/husk/cgroups"
 )
 
 // The mounts criu must not dump but leave to the runtime ("external mounts"): what husk bound
@@ -60,7 +62,7 @@ func extMountSources(spec *specs.Spec, rootfs, bundle string, own map[string]str
 			if err != nil {
 				return nil, fmt.Errorf("read the host's cgroup mounts: %w", err)
 			}
-			places, _, err := cgroupLayout(dest, m.Type, hosts, own)
+			places, _, err := cgroupLayout(dest, m.Type, cgroups.DetectMode(), hosts, own)
 			if err != nil {
 				return nil, fmt.Errorf("cgroup mount %s: %w", m.Destination, err)
 			}
