@@ -66,7 +66,7 @@ include tests/cri/cri.mk
 # the AppArmor tests there too (AppArmor is on in that kernel, off on this machine), checkpoint
 # and restore (criu works on that kernel), and the SELinux tests in a second boot with SELinux
 # instead (vm-test-selinux).
-VM_BATS := cgroups_resources.bats cgroups_commands.bats cgroups_mount.bats lsm_apparmor.bats checkpoint.bats
+VM_BATS := cgroups_resources.bats cgroups_commands.bats cgroups_existing.bats cgroups_mount.bats lsm_apparmor.bats checkpoint.bats
 include tests/vm/vm.mk
 vm-test vm-test-selinux vm-unit vm-conformance vm-systemd-test vm-systemd-hybrid-test: husk test-deps
 
