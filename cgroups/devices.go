@@ -94,27 +94,26 @@ func deviceRules(in []specs.LinuxDeviceCgroup) ([]devRule, error) {
 	return out, nil
 }
 
-// DeviceRule is a checked linux.resources.devices rule, for the systemd driver, which gives
-// systemd the same rules as DeviceAllow=.
+// DeviceRule is a rule of the device controller's state, for the systemd driver, which gives
+// systemd the same state as DevicePolicy= and DeviceAllow=.
 type DeviceRule struct {
-	Allow bool
-	// Type is 'b' or 'c'; 'a' only for the rule that covers every device with "rwm".
-	Type         byte
+	Allow        bool
+	Type         byte   // 'b' or 'c'
 	Major, Minor int64  // -1 for any
 	Access       string // a subset of "rwm", in that order
 }
 
-// DeviceRules checks linux.resources.devices as Set does and returns the rules the way the
-// device controller gets them: in order, an "a" rule that is not for every device split into
-// a block and a char rule.
-func DeviceRules(in []specs.LinuxDeviceCgroup) ([]DeviceRule, error) {
+// DeviceState checks linux.resources.devices as Set does and returns what the device
+// controller holds after them (see emulateV1): whether every device is allowed by default,
+// and the exceptions to that default (each with Allow == !defaultAllow).
+func DeviceState(in []specs.LinuxDeviceCgroup) (defaultAllow bool, exceptions []DeviceRule, err error) {
 	rules, err := deviceRules(in)
 	if err != nil {
-		return nil, err
+		return false, nil, err
 	}
-	out := make([]DeviceRule, len(rules))
-	for i, r := range rules {
-		out[i] = DeviceRule{Allow: r.allow, Type: r.typ, Major: r.major, Minor: r.minor, Access: r.access}
+	s := emulateV1(rules)
+	for _, r := range s.exceptions {
+		exceptions = append(exceptions, DeviceRule{Allow: r.allow, Type: r.typ, Major: r.major, Minor: r.minor, Access: r.access})
 	}
-	return out, nil
+	return s.defaultAllow, exceptions, nil
 }

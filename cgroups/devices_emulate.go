@@ -32,7 +32,7 @@ func emulateV1(rules []devRule) v1Devices {
 			if i < 0 {
 				s.exceptions = append(s.exceptions, r)
 			} else {
-				s.exceptions[i].access = accessUnion(s.exceptions[i].access, r.access)
+				s.exceptions[i].access = AccessUnion(s.exceptions[i].access, r.access)
 			}
 			continue
 		}
@@ -58,8 +58,9 @@ func (s *v1Devices) find(r devRule) int {
 	return -1
 }
 
-// accessUnion and accessMinus work on access strings kept in "rwm" order.
-func accessUnion(a, b string) string {
+// AccessUnion and accessMinus work on access strings kept in "rwm" order (AccessUnion also
+// merges the device rules the systemd driver widens to one DeviceAllow= entry).
+func AccessUnion(a, b string) string {
 	var out string
 	for _, c := range "rwm" {
 		if strings.ContainsRune(a, c) || strings.ContainsRune(b, c) {

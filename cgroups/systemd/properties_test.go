@@ -297,6 +297,14 @@ func TestDeviceProperties(t *testing.T) {
 			[]deviceAllow{{"/dev/block/8:0", "r"}}},
 		// a wildcard major with a given minor cannot be said: the whole type
 		{"wildcard major", []specs.LinuxDeviceCgroup{dev(true, "c", wildcard, 7, "mr")}, 252, "strict", []deviceAllow{{"char-*", "rm"}}},
+		// the list is what the device controller holds after the rules: a later deny takes
+		// its access away (systemd re-applies the list to a v1 devices cgroup on a reload)
+		{"deny after allow narrows", []specs.LinuxDeviceCgroup{dev(true, "c", 1, 200, "rwm"), dev(false, "c", 1, 200, "w")}, 252, "strict",
+			[]deviceAllow{{"/dev/char/1:200", "rm"}}},
+		{"deny after allow removes", []specs.LinuxDeviceCgroup{dev(true, "c", 1, 200, "rw"), dev(true, "b", 8, 0, "r"), dev(false, "c", 1, 200, "rwm")}, 252, "strict",
+			[]deviceAllow{{"/dev/block/8:0", "r"}}},
+		{"old systemd, deny after allow", []specs.LinuxDeviceCgroup{dev(true, "c", 1, 200, "rwm"), dev(false, "c", 1, 200, "wm"), dev(true, "c", 1, 201, "m")}, 239, "strict",
+			[]deviceAllow{{"char-*", "rm"}}},
 		// "a" that is not everything is both types
 		{"type a", []specs.LinuxDeviceCgroup{dev(true, "a", wildcard, wildcard, "r")}, 252, "strict", []deviceAllow{{"block-*", "r"}, {"char-*", "r"}}},
 	}
