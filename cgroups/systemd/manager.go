@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -188,7 +186,7 @@ func (m *Manager) startProperties(pid int) ([]sd.Property, error) {
 			props = append(props, newProp("OOMPolicy", policy))
 		}
 	}
-	b := propertyBuilder{v2: m.v2, version: version, current: func() (cpuMax, error) { return defaultCPUMax, nil }}
+	b := propertyBuilder{v2: m.v2, version: version, current: func() (cgroups.CPUMax, error) { return defaultCPUMax, nil }}
 	limits, err := b.resourceProperties(m.pending)
 	if err != nil {
 		return nil, err
@@ -211,7 +209,7 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if err := cgroups.CheckMemoryUsage(m.files, r); err != nil {
 		return err
 	}
-	b := propertyBuilder{v2: m.v2, version: version, current: m.currentCPUMax}
+	b := propertyBuilder{v2: m.v2, version: version, current: func() (cgroups.CPUMax, error) { return cgroups.CurrentCPUMax(m.files) }}
 	props, err := b.resourceProperties(r)
 	if err != nil {
 		return err
@@ -220,50 +218,6 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		return err
 	}
 	return m.files.Set(r)
-}
-
-// currentCPUMax reads the quota and period in force from the cgroup files.
-func (m *Manager) currentCPUMax() (cpuMax, error) {
-	paths := m.files.Paths()
-	if m.v2 {
-		b, err := os.ReadFile(filepath.Join(paths[""], "cpu.max"))
-		if err != nil {
-			return cpuMax{}, fmt.Errorf("read current quota: %w", err)
-		}
-		c, err := parseCPUMax(string(b))
-		if err != nil || *c.Period == 0 {
-			return cpuMax{}, fmt.Errorf("read current quota: %s/cpu.max: %q", paths[""], b)
-		}
-		return cpuMax{quota: *c.Quota, period: *c.Period}, nil
-	}
-	dir, ok := paths["cpu"]
-	if !ok {
-		return cpuMax{}, errors.New("read current quota: no cgroup v1 cpu hierarchy")
-	}
-	read := func(name string) (int64, error) {
-		file := filepath.Join(dir, name)
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return 0, fmt.Errorf("read current quota: %w", err)
-		}
-		n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("read current quota: %s: %w", file, err)
-		}
-		return n, nil
-	}
-	quota, err := read("cpu.cfs_quota_us")
-	if err != nil {
-		return cpuMax{}, err
-	}
-	period, err := read("cpu.cfs_period_us")
-	if err != nil {
-		return cpuMax{}, err
-	}
-	if period <= 0 {
-		return cpuMax{}, fmt.Errorf("read current quota: %s/cpu.cfs_period_us: %d is not a period", dir, period)
-	}
-	return cpuMax{quota: quota, period: uint64(period)}, nil
 }
 
 // Destroy stops the unit (systemd removes its cgroup) and resets it if it failed, so that

@@ -18,14 +18,8 @@ const infinity = math.MaxUint64
 // only called when a property depends on it.
 type versionFunc func() (int, error)
 
-// cpuMax is the quota (-1 for none) and period of a cgroup, in microseconds.
-type cpuMax struct {
-	quota  int64
-	period uint64
-}
-
 // defaultCPUMax is a new cgroup's: no quota, the kernel's 100 ms period.
-var defaultCPUMax = cpuMax{quota: -1, period: 100000}
+var defaultCPUMax = cgroups.CPUMax{Quota: -1, Period: 100000}
 
 // propertyBuilder converts linux.resources into the unit properties that systemd knows, as
 // runc does, so that systemd holds the same limits as the cgroup files husk writes next (and
@@ -36,7 +30,7 @@ type propertyBuilder struct {
 	version versionFunc // systemd's version
 	// current returns the quota and period in force; asked only when an update changes
 	// one of them and not the other.
-	current func() (cpuMax, error)
+	current func() (cgroups.CPUMax, error)
 	props   []sd.Property
 }
 
@@ -125,48 +119,52 @@ func (b *propertyBuilder) cpu(r *specs.LinuxResources) error {
 		if s := deref(c.Shares); s != 0 {
 			b.add("CPUShares", s)
 		}
-		return b.cpuQuota(c)
+		return b.cpuQuota(deref(c.Quota), deref(c.Period))
 	}
 	idle := false
 	if c.Idle != nil && *c.Idle == 1 {
-		// CPUWeight=0 is systemd's way of writing cpu.idle 1 (v252 on); older ones only get
-		// the file.
-		ok, err := b.atLeast(252)
-		if err != nil {
+		var err error
+		if idle, err = b.idle(); err != nil {
 			return err
-		}
-		if ok {
-			b.add("CPUWeight", uint64(0))
-			idle = true
 		}
 	}
 	if w := cgroups.SharesToWeight(deref(c.Shares)); w != 0 && !idle {
 		b.add("CPUWeight", w)
 	}
-	return b.cpuQuota(c)
+	return b.cpuQuota(deref(c.Quota), deref(c.Period))
+}
+
+// idle sets CPUWeight=0, systemd's way of writing cpu.idle 1 (v252 on), and says whether it
+// did: older ones only get the file, and the weight instead.
+func (b *propertyBuilder) idle() (bool, error) {
+	ok, err := b.atLeast(252)
+	if err != nil || !ok {
+		return false, err
+	}
+	b.add("CPUWeight", uint64(0))
+	return true, nil
 }
 
 // cpuQuota sets CPUQuotaPerSecUSec (and CPUQuotaPeriodUSec, systemd v242 on) to the quota and
 // period the files get. As in the files, a quota or period given alone keeps the other one in
-// force. systemd keeps a quota per second and works the cgroup's quota out from it and the
-// period; like runc, it is rounded up to whole 10 ms, so the unit never allows less than
-// cpu.max does.
-func (b *propertyBuilder) cpuQuota(c *specs.LinuxCPU) error {
-	quota, period := deref(c.Quota), deref(c.Period)
+// force (0 is "not given"). systemd keeps a quota per second and works the cgroup's quota out
+// from it and the period; like runc, it is rounded up to whole 10 ms, so the unit never allows
+// less than cpu.max does.
+func (b *propertyBuilder) cpuQuota(quota int64, period uint64) error {
 	if quota == 0 && period == 0 {
 		return nil
 	}
-	eff := cpuMax{quota: quota, period: period}
+	eff := cgroups.CPUMax{Quota: quota, Period: period}
 	if quota == 0 || period == 0 {
 		cur, err := b.current()
 		if err != nil {
 			return fmt.Errorf("linux.resources.cpu.quota/period: %w", err)
 		}
 		if quota == 0 {
-			eff.quota = cur.quota
+			eff.Quota = cur.Quota
 		}
 		if period == 0 {
-			eff.period = cur.period
+			eff.Period = cur.Period
 		}
 	}
 	if period != 0 {
@@ -179,8 +177,8 @@ func (b *propertyBuilder) cpuQuota(c *specs.LinuxCPU) error {
 		}
 	}
 	perSec := uint64(infinity)
-	if eff.quota > 0 && eff.period > 0 {
-		perSec = uint64(eff.quota) * 1_000_000 / eff.period
+	if eff.Quota > 0 && eff.Period > 0 {
+		perSec = uint64(eff.Quota) * 1_000_000 / eff.Period
 		if perSec%10000 != 0 {
 			perSec = (perSec/10000 + 1) * 10000
 		}
@@ -189,45 +187,44 @@ func (b *propertyBuilder) cpuQuota(c *specs.LinuxCPU) error {
 	return nil
 }
 
-// cpuset sets AllowedCPUs and AllowedMemoryNodes (systemd v244 on; older ones only get the
-// files).
+// cpuset sets AllowedCPUs and AllowedMemoryNodes.
 func (b *propertyBuilder) cpuset(r *specs.LinuxResources) error {
 	c := r.CPU
-	if c == nil || c.Cpus == "" && c.Mems == "" {
+	if c == nil {
 		return nil
+	}
+	if c.Cpus != "" {
+		if err := b.allowed("AllowedCPUs", c.Cpus, "linux.resources.cpu.cpus"); err != nil {
+			return err
+		}
+	}
+	if c.Mems != "" {
+		return b.allowed("AllowedMemoryNodes", c.Mems, "linux.resources.cpu.mems")
+	}
+	return nil
+}
+
+// allowed sets prop, AllowedCPUs or AllowedMemoryNodes, to a cpuset list (systemd v244 on;
+// older ones only get the files); field names the list.
+func (b *propertyBuilder) allowed(prop, list, field string) error {
+	bits, err := listToMask(list)
+	if err != nil {
+		return fmt.Errorf("%s: %w", field, err)
 	}
 	ok, err := b.atLeast(244)
 	if err != nil || !ok {
 		return err
 	}
-	if c.Cpus != "" {
-		bits, err := listToMask(c.Cpus)
-		if err != nil {
-			return fmt.Errorf("linux.resources.cpu.cpus: %w", err)
-		}
-		b.add("AllowedCPUs", bits)
-	}
-	if c.Mems != "" {
-		bits, err := listToMask(c.Mems)
-		if err != nil {
-			return fmt.Errorf("linux.resources.cpu.mems: %w", err)
-		}
-		b.add("AllowedMemoryNodes", bits)
-	}
+	b.add(prop, bits)
 	return nil
 }
 
-// pids sets TasksMax as the files get pids.max: a negative limit is none, and 0 (which
-// systemd cannot express) is 1.
+// pids sets TasksMax as the files get pids.max.
 func (b *propertyBuilder) pids(r *specs.LinuxResources) error {
 	if r.Pids == nil || r.Pids.Limit == nil {
 		return nil
 	}
-	n := *r.Pids.Limit
-	if n == 0 {
-		n = 1
-	}
-	b.add("TasksMax", limit(n))
+	b.add("TasksMax", limit(cgroups.PidsLimit(*r.Pids.Limit)))
 	return nil
 }
 
