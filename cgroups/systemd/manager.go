@@ -109,9 +109,10 @@ func checkSystemd() error {
 func (m *Manager) Unit() string { return m.place.unit }
 
 // Apply starts the unit with pid in it, waits until systemd has done so, then writes the
-// limits Set gave before. A scope cannot exist without a process: Apply(-1) only starts a
-// slice (unit names ending in .slice), and the container's init then joins it by its files,
-// as its own cgroup.
+// limits Set gave before. A scope cannot exist without a process, so the unit starts with
+// one: Apply(-1) asks nothing of systemd, and the limits Set is given meanwhile go with the
+// start, in its one StartTransientUnit call. A slice (a unit name ending in .slice) starts
+// then too, and the process joins it by its files, as its own cgroup.
 func (m *Manager) Apply(pid int) error {
 	if m.started {
 		if pid > 0 {
@@ -119,23 +120,31 @@ func (m *Manager) Apply(pid int) error {
 		}
 		return nil
 	}
-	if pid <= 0 && !m.place.isSlice() {
+	if pid <= 0 {
 		return nil
 	}
 	begin := time.Now()
-	props, err := m.startProperties(pid)
+	props, limits, err := m.startProperties(pid)
 	if err != nil {
 		return err
 	}
 	m.started = true
 	t0 := time.Now()
-	if err := startUnit(m.place.unit, props, m.place.isSlice()); err != nil {
+	existed, err := startUnit(m.place.unit, append(props, limits...), m.place.isSlice())
+	if err != nil {
 		return err
+	}
+	if existed {
+		// A slice systemd has already keeps its settings, and gets the limits as an update
+		// gives them (runc sets them so on every unit).
+		if err := setProperties(m.place.unit, limits); err != nil {
+			return err
+		}
 	}
 	t1 := time.Now()
 	// systemd moved the process into the unit's cgroup2 cgroup, and on v1 into the
 	// hierarchies it manages; the others (freezer, net_cls, ...) and a slice are husk's to join.
-	if pid > 0 && (m.place.isSlice() || !m.v2) {
+	if m.place.isSlice() || !m.v2 {
 		if err := m.files.Apply(pid); err != nil {
 			return err
 		}
@@ -152,17 +161,14 @@ func (m *Manager) Apply(pid int) error {
 }
 
 // startProperties are the properties the unit starts with: runc's (accounting on for every
-// controller, no default dependencies, delegation for a scope), the config's annotations,
-// then the limits Set was given.
-func (m *Manager) startProperties(pid int) ([]sd.Property, error) {
-	props := []sd.Property{sd.PropDescription("husk container " + m.id)}
+// controller, no default dependencies, delegation for a scope) and the config's annotations,
+// then apart the limits Set was given.
+func (m *Manager) startProperties(pid int) (props, limits []sd.Property, err error) {
+	props = []sd.Property{sd.PropDescription("husk container " + m.id)}
 	if m.place.isSlice() {
 		props = append(props, sd.PropWants(m.place.slice))
 	} else {
-		props = append(props, sd.PropSlice(m.place.slice), newProp("Delegate", true))
-		if pid > 0 {
-			props = append(props, sd.PropPids(uint32(pid)))
-		}
+		props = append(props, sd.PropSlice(m.place.slice), newProp("Delegate", true), sd.PropPids(uint32(pid)))
 	}
 	io := "IOAccounting"
 	if !m.v2 {
@@ -174,24 +180,24 @@ func (m *Manager) startProperties(pid int) ([]sd.Property, error) {
 		newProp("DefaultDependencies", false))
 	props = append(props, m.extra...)
 	if m.pending == nil {
-		return props, nil
+		return props, nil, nil
 	}
 	if policy := oomPolicy(m.pending); policy != "" && m.v2 && !m.place.isSlice() {
 		// Scopes take OOMPolicy= from systemd v253 on; older ones only get the file.
 		v, err := version()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if v >= 253 {
 			props = append(props, newProp("OOMPolicy", policy))
 		}
 	}
 	b := propertyBuilder{v2: m.v2, version: version, current: func() (cgroups.CPUMax, error) { return defaultCPUMax, nil }}
-	limits, err := b.resourceProperties(m.pending)
+	limits, err = b.resourceProperties(m.pending)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append(props, limits...), nil
+	return props, limits, nil
 }
 
 // Set gives r's limits to systemd as properties of the running unit, then writes them to the
