@@ -93,27 +93,3 @@ func deviceRules(in []specs.LinuxDeviceCgroup) ([]devRule, error) {
 	}
 	return out, nil
 }
-
-// DeviceRule is a rule of the device controller's state, for the systemd driver, which gives
-// systemd the same state as DevicePolicy= and DeviceAllow=.
-type DeviceRule struct {
-	Allow        bool
-	Type         byte   // 'b' or 'c'
-	Major, Minor int64  // -1 for any
-	Access       string // a subset of "rwm", in that order
-}
-
-// DeviceState checks linux.resources.devices as Set does and returns what the device
-// controller holds after them (see emulateV1): whether every device is allowed by default,
-// and the exceptions to that default (each with Allow == !defaultAllow).
-func DeviceState(in []specs.LinuxDeviceCgroup) (defaultAllow bool, exceptions []DeviceRule, err error) {
-	rules, err := deviceRules(in)
-	if err != nil {
-		return false, nil, err
-	}
-	s := emulateV1(rules)
-	for _, r := range s.exceptions {
-		exceptions = append(exceptions, DeviceRule{Allow: r.allow, Type: r.typ, Major: r.major, Minor: r.minor, Access: r.access})
-	}
-	return s.defaultAllow, exceptions, nil
-}
