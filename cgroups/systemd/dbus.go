@@ -99,17 +99,23 @@ func prepare() {
 // version returns systemd's version number, asked once per process (callers meanwhile wait
 // for that one answer).
 var version = sync.OnceValues(func() (int, error) {
-	var s string
-	err := call(func(_ context.Context, c *sd.Conn) error {
-		var err error
-		s, err = c.GetManagerProperty("Version")
-		return err
-	})
+	s, err := managerProperty("Version")
 	if err != nil {
 		return 0, fmt.Errorf("ask systemd its version: %w", err)
 	}
 	return parseVersion(s)
 })
+
+// managerProperty reads a property of the systemd instance itself, in GVariant text form.
+func managerProperty(name string) (string, error) {
+	var s string
+	err := call(func(_ context.Context, c *sd.Conn) error {
+		var err error
+		s, err = c.GetManagerProperty(name)
+		return err
+	})
+	return s, err
+}
 
 // parseVersion reads the number at the front of systemd's Version property, which comes in
 // GVariant text form: "\"252.33-1~deb12u1\"" is 252.

@@ -1,7 +1,6 @@
 package systemd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -74,12 +73,7 @@ func connectUser() (*sd.Conn, error) {
 // managerCgroup is the cgroup of the systemd instance husk talks to: a user's manager puts
 // its units below its own (/user.slice/user-UID.slice/user@UID.service).
 func managerCgroup() (string, error) {
-	var s string
-	err := call(func(_ context.Context, c *sd.Conn) error {
-		var err error
-		s, err = c.GetManagerProperty("ControlGroup")
-		return err
-	})
+	s, err := managerProperty("ControlGroup")
 	if err != nil {
 		return "", fmt.Errorf("ask the user's systemd instance its cgroup: %w", err)
 	}
