@@ -8,8 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/husk-runtime/husk/cgroups/systemd"
-	"github.com/husk-runtime/husk/libcontainer"
+	"github.com/husk-runtime/husk/userns"
 )
 
 // defaultRoot is --root when none is given, as runc chooses it: /run/husk for the host's root,
@@ -27,7 +26,7 @@ func honourXDGRuntimeDir() bool {
 	if os.Geteuid() != 0 {
 		return true
 	}
-	if !libcontainer.RunningInUserNS() {
+	if !userns.Running() {
 		return false // the host's root keeps /run/husk whatever its XDG_RUNTIME_DIR says
 	}
 	u, ok := os.LookupEnv("USER")
@@ -57,11 +56,11 @@ func rootlessCgroups(c *cli.Context) (bool, error) {
 		if os.Geteuid() != 0 {
 			return true, nil
 		}
-		if !libcontainer.RunningInUserNS() {
+		if !userns.Running() {
 			return false, nil
 		}
 		if c.Bool("systemd-cgroup") {
-			uid, err := systemd.OwnerUID()
+			uid, err := userns.OwnerUID()
 			if err != nil {
 				return false, fmt.Errorf("--rootless=auto with --systemd-cgroup: %w", err)
 			}

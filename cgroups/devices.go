@@ -93,28 +93,3 @@ func deviceRules(in []specs.LinuxDeviceCgroup) ([]devRule, error) {
 	}
 	return out, nil
 }
-
-// DeviceRule is a checked linux.resources.devices rule, for the systemd driver, which gives
-// systemd the same rules as DeviceAllow=.
-type DeviceRule struct {
-	Allow bool
-	// Type is 'b' or 'c'; 'a' only for the rule that covers every device with "rwm".
-	Type         byte
-	Major, Minor int64  // -1 for any
-	Access       string // a subset of "rwm", in that order
-}
-
-// DeviceRules checks linux.resources.devices as Set does and returns the rules the way the
-// device controller gets them: in order, an "a" rule that is not for every device split into
-// a block and a char rule.
-func DeviceRules(in []specs.LinuxDeviceCgroup) ([]DeviceRule, error) {
-	rules, err := deviceRules(in)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]DeviceRule, len(rules))
-	for i, r := range rules {
-		out[i] = DeviceRule{Allow: r.allow, Type: r.typ, Major: r.major, Minor: r.minor, Access: r.access}
-	}
-	return out, nil
-}

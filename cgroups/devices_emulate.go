@@ -1,6 +1,10 @@
 package cgroups
 
-import "strings"
+import (
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
 
 // v1Devices is what the cgroup v1 devices controller holds after a list of rules: a default
 // (allow or deny every device) and exceptions to it. The v2 filter is compiled from it, so the
@@ -32,7 +36,7 @@ func emulateV1(rules []devRule) v1Devices {
 			if i < 0 {
 				s.exceptions = append(s.exceptions, r)
 			} else {
-				s.exceptions[i].access = accessUnion(s.exceptions[i].access, r.access)
+				s.exceptions[i].access = AccessUnion(s.exceptions[i].access, r.access)
 			}
 			continue
 		}
@@ -49,6 +53,30 @@ func emulateV1(rules []devRule) v1Devices {
 	return s
 }
 
+// DeviceRule is a rule of the device controller's state, for the systemd driver, which gives
+// systemd the same state as DevicePolicy= and DeviceAllow=.
+type DeviceRule struct {
+	Allow        bool
+	Type         byte   // 'b' or 'c'
+	Major, Minor int64  // -1 for any
+	Access       string // a subset of "rwm", in that order
+}
+
+// DeviceState checks linux.resources.devices as Set does and returns what the device
+// controller holds after them (see emulateV1): whether every device is allowed by default,
+// and the exceptions to that default (each with Allow == !defaultAllow).
+func DeviceState(in []specs.LinuxDeviceCgroup) (defaultAllow bool, exceptions []DeviceRule, err error) {
+	rules, err := deviceRules(in)
+	if err != nil {
+		return false, nil, err
+	}
+	s := emulateV1(rules)
+	for _, r := range s.exceptions {
+		exceptions = append(exceptions, DeviceRule{Allow: r.allow, Type: r.typ, Major: r.major, Minor: r.minor, Access: r.access})
+	}
+	return s.defaultAllow, exceptions, nil
+}
+
 func (s *v1Devices) find(r devRule) int {
 	for i, e := range s.exceptions {
 		if e.typ == r.typ && e.major == r.major && e.minor == r.minor {
@@ -58,8 +86,9 @@ func (s *v1Devices) find(r devRule) int {
 	return -1
 }
 
-// accessUnion and accessMinus work on access strings kept in "rwm" order.
-func accessUnion(a, b string) string {
+// AccessUnion and accessMinus work on access strings kept in "rwm" order (AccessUnion also
+// merges the device rules the systemd driver widens to one DeviceAllow= entry).
+func AccessUnion(a, b string) string {
 	var out string
 	for _, c := range "rwm" {
 		if strings.ContainsRune(a, c) || strings.ContainsRune(b, c) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -125,12 +124,12 @@ func (m *fs2Manager) setCPU(r *specs.LinuxResources) error {
 		case quota == 0:
 			// Only the period changes: keep the current quota rather than
 			// resetting it to "max".
-			cur, err := readFile(m.dir, "cpu.max")
+			cur, err := m.cpuMax()
 			if err != nil {
 				return fmt.Errorf("linux.resources.cpu.period: %w", err)
 			}
-			if f := strings.Fields(cur); len(f) > 0 {
-				str = f[0]
+			if cur.Quota > 0 {
+				str = strconv.FormatInt(cur.Quota, 10)
 			}
 		}
 		if period != 0 {
@@ -169,18 +168,20 @@ func (m *fs2Manager) setCpuset(r *specs.LinuxResources) error {
 	return nil
 }
 
-// pidsMax renders pids.limit as current runc does: negative means no
-// limit, and 0 becomes 1 because systemd cannot express 0 and the two
+// PidsLimit is the pids.max that linux.resources.pids.limit gives, as current runc has it:
+// negative is no limit (-1), and 0 becomes 1 because systemd cannot express 0 and the two
 // drivers should agree (a container's init exists already either way).
-func pidsMax(limit int64) string {
+func PidsLimit(limit int64) int64 {
 	switch {
 	case limit < 0:
-		return "max"
+		return -1
 	case limit == 0:
-		return "1"
+		return 1
 	}
-	return strconv.FormatInt(limit, 10)
+	return limit
 }
+
+func pidsMax(limit int64) string { return numToStr(PidsLimit(limit)) }
 
 func (m *fs2Manager) setPids(r *specs.LinuxResources) error {
 	if r.Pids == nil || r.Pids.Limit == nil {

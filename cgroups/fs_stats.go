@@ -132,31 +132,15 @@ func (m *fsManager) statCpuset(st *Stats) error {
 	return nil
 }
 
-// readCPUList expands a list such as "0-3,6" into its members.
+// readCPUList reads a cpuset list file into its members.
 func readCPUList(dir, name string) ([]uint16, error) {
 	s, err := readFile(dir, name)
 	if err != nil {
 		return nil, err
 	}
-	var out []uint16
-	for _, part := range strings.Split(strings.TrimSpace(s), ",") {
-		if part == "" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.ParseUint(lo, 10, 16)
-		if err != nil {
-			return nil, fmt.Errorf("parse %s/%s: %q: %w", dir, name, part, err)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.ParseUint(hi, 10, 16); err != nil || b < a {
-				return nil, fmt.Errorf("parse %s/%s: bad range %q", dir, name, part)
-			}
-		}
-		for v := a; v <= b; v++ {
-			out = append(out, uint16(v))
-		}
+	out, err := ParseCPUList(s)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s/%s: %w", dir, name, err)
 	}
 	return out, nil
 }

@@ -23,17 +23,6 @@ func rootlessEUID() bool {
 	return os.Geteuid() != 0
 }
 
-// RunningInUserNS says whether this process is in a user namespace other than the host's
-// (as podman runs a runtime for an unprivileged user: euid 0 in a namespace of its own).
-func RunningInUserNS() bool {
-	data, err := os.ReadFile("/proc/self/uid_map")
-	if err != nil {
-		return false
-	}
-	f := strings.Fields(string(data))
-	return !(len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295")
-}
-
 // validateRootless checks what a rootless container cannot have, before anything is made, as
 // runc does: a user namespace (with mappings when it is new), uid=/gid= mount options of ids
 // it maps, no additional groups (setgroups is denied) and no id-mapped mounts.

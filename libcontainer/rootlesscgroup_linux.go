@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/husk-runtime/husk/cgroups"
+	"github.com/husk-runtime/husk/userns"
 )
 
 // rootlessCgroup decides the cgroup of a container made with rootless cgroups (--rootless,
@@ -69,7 +70,7 @@ func limitField(r *specs.LinuxResources) string {
 // without the device rules, which need the host's privileges (a BPF program on cgroup v2), as
 // runc leaves them out for rootless containers.
 func rootlessResources(r *specs.LinuxResources) *specs.LinuxResources {
-	if !rootlessEUID() && !RunningInUserNS() {
+	if !rootlessEUID() && !userns.Running() {
 		return r
 	}
 	out := *r

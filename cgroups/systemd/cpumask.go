@@ -2,8 +2,8 @@ package systemd
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
+
+	"github.com/husk-runtime/husk/cgroups"
 )
 
 // maxCPUs bounds a CPU or memory node number, as the kernel's NR_CPUS does (8192 at most on
@@ -13,36 +13,22 @@ const maxCPUs = 8192
 // listToMask turns a cpuset list ("0-3,7") into the byte mask systemd's AllowedCPUs= and
 // AllowedMemoryNodes= take over D-Bus: bit n%8 of byte n/8 is CPU (or node) n.
 func listToMask(list string) ([]byte, error) {
-	var mask []byte
-	for _, part := range strings.Split(list, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(part, "-")
-		first, err := strconv.Atoi(lo)
-		if err != nil || first < 0 {
-			return nil, fmt.Errorf("invalid list %q: %q is not a number or a range", list, part)
-		}
-		last := first
-		if isRange {
-			last, err = strconv.Atoi(hi)
-			if err != nil || last < first {
-				return nil, fmt.Errorf("invalid list %q: %q is not a number or a range", list, part)
-			}
-		}
-		if last >= maxCPUs {
-			return nil, fmt.Errorf("invalid list %q: %d is beyond %d", list, last, maxCPUs-1)
-		}
-		for n := first; n <= last; n++ {
-			for len(mask) <= n/8 {
-				mask = append(mask, 0)
-			}
-			mask[n/8] |= 1 << (n % 8)
-		}
+	members, err := cgroups.ParseCPUList(list)
+	if err != nil {
+		return nil, fmt.Errorf("invalid list %q: %w", list, err)
 	}
-	if mask == nil {
+	if members == nil {
 		return nil, fmt.Errorf("invalid list %q: no CPU or node in it", list)
+	}
+	var mask []byte
+	for _, n := range members {
+		if n >= maxCPUs {
+			return nil, fmt.Errorf("invalid list %q: %d is beyond %d", list, n, maxCPUs-1)
+		}
+		for len(mask) <= int(n/8) {
+			mask = append(mask, 0)
+		}
+		mask[n/8] |= 1 << (n % 8)
 	}
 	return mask, nil
 }

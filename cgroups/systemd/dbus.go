@@ -99,17 +99,23 @@ func prepare() {
 // version returns systemd's version number, asked once per process (callers meanwhile wait
 // for that one answer).
 var version = sync.OnceValues(func() (int, error) {
-	var s string
-	err := call(func(_ context.Context, c *sd.Conn) error {
-		var err error
-		s, err = c.GetManagerProperty("Version")
-		return err
-	})
+	s, err := managerProperty("Version")
 	if err != nil {
 		return 0, fmt.Errorf("ask systemd its version: %w", err)
 	}
 	return parseVersion(s)
 })
+
+// managerProperty reads a property of the systemd instance itself, in GVariant text form.
+func managerProperty(name string) (string, error) {
+	var s string
+	err := call(func(_ context.Context, c *sd.Conn) error {
+		var err error
+		s, err = c.GetManagerProperty(name)
+		return err
+	})
+	return s, err
+}
 
 // parseVersion reads the number at the front of systemd's Version property, which comes in
 // GVariant text form: "\"252.33-1~deb12u1\"" is 252.
@@ -139,9 +145,9 @@ const (
 
 // startUnit starts a transient unit and waits until its start job is done. A unit of that
 // name that exists is most likely a failed one left behind (systemd keeps those until a
-// reset-failed): it is reset and the start tried once more, as runc does. With ignoreExisting
-// (a slice, which may be shared) an existing unit is fine as it is.
-func startUnit(name string, props []sd.Property, ignoreExisting bool) error {
+// reset-failed): it is reset and the start tried once more, as runc does. With shared (a
+// slice, which other units may be in) an existing unit is left as it is, and existed says so.
+func startUnit(name string, props []sd.Property, shared bool) (existed bool, err error) {
 	for attempt := 0; ; attempt++ {
 		done := make(chan string, 1)
 		err := call(func(ctx context.Context, c *sd.Conn) error {
@@ -149,16 +155,16 @@ func startUnit(name string, props []sd.Property, ignoreExisting bool) error {
 			return err
 		})
 		if err == nil {
-			return waitJob(name, "start", done)
+			return false, waitJob(name, "start", done)
 		}
 		if !isDBusError(err, errUnitExists) {
-			return fmt.Errorf("start systemd unit %s: %w", name, err)
+			return false, fmt.Errorf("start systemd unit %s: %w", name, err)
 		}
-		if ignoreExisting {
-			return nil
+		if shared {
+			return true, nil
 		}
 		if attempt > 0 {
-			return fmt.Errorf("start systemd unit %s: a unit of that name already exists", name)
+			return false, fmt.Errorf("start systemd unit %s: a unit of that name already exists", name)
 		}
 		if err := resetFailed(name); err != nil {
 			slog.Debug("reset-failed before retrying a start", "unit", name, "error", err)

@@ -2,7 +2,6 @@ package systemd
 
 import (
 	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -20,14 +19,14 @@ const wildcard = -1
 
 // devices sets DevicePolicy= and DeviceAllow= from linux.resources.devices. husk still
 // programs the device controller itself (the eBPF filter or the v1 lists), and systemd's
-// filter comes on top of it: an access must pass both. So the properties allow at least what
-// the rules do, exactly where systemd's syntax can say it:
-//   - the rules are in order and the last match decides, so a rule for every device
-//     ("a *:* rwm") makes the ones before it irrelevant; if the last such rule allows, every
-//     device is allowed (DevicePolicy=auto, no list): systemd has no deny lists;
-//   - otherwise the policy is strict and each allow rule after it is listed; later deny
-//     rules narrow what husk's filter allows and are left to it;
-//   - a rule systemd cannot name (a wildcard major with a given minor, or a given device on
+// filter comes on top of it: an access must pass both. systemd also re-applies its settings
+// to a v1 devices cgroup on a daemon-reload, replacing husk's lists, so the properties say
+// what the device controller holds after the rules (cgroups.DeviceState), as far as
+// systemd's syntax can:
+//   - every device allowed but some (a deny list): DevicePolicy=auto, no list, since systemd
+//     has no deny lists; husk's own filter denies the exceptions;
+//   - every device denied but some: DevicePolicy=strict, those listed;
+//   - a device systemd cannot name (a wildcard major with a given minor, or a given device on
 //     systemd before v240) is widened to the whole type ("char-*").
 //
 // nil devices leave the unit's device settings alone (update).
@@ -35,38 +34,28 @@ func (b *propertyBuilder) devices(r *specs.LinuxResources) error {
 	if r.Devices == nil {
 		return nil
 	}
-	rules, err := cgroups.DeviceRules(r.Devices)
+	defaultAllow, exceptions, err := cgroups.DeviceState(r.Devices)
 	if err != nil {
 		return err
 	}
-	// Type 'a' is left only on rules for every device.
-	start := 0
-	for i, rule := range rules {
-		if rule.Type == 'a' {
-			start = i
-		}
-	}
-	if len(rules) > 0 && rules[start].Type == 'a' && rules[start].Allow {
+	if defaultAllow {
 		b.add("DevicePolicy", "auto")
 		b.add("DeviceAllow", []deviceAllow{})
 		return nil
 	}
 	var list []deviceAllow
 	index := map[string]int{}
-	for _, rule := range rules[start:] {
-		if !rule.Allow || rule.Type == 'a' {
-			continue
-		}
-		path, err := b.devicePath(rule.Type, rule.Major, rule.Minor)
+	for _, e := range exceptions {
+		path, err := b.devicePath(e.Type, e.Major, e.Minor)
 		if err != nil {
 			return err
 		}
 		if i, ok := index[path]; ok {
-			list[i].Perms = mergeAccess(list[i].Perms, rule.Access)
+			list[i].Perms = cgroups.AccessUnion(list[i].Perms, e.Access)
 			continue
 		}
 		index[path] = len(list)
-		list = append(list, deviceAllow{Path: path, Perms: rule.Access})
+		list = append(list, deviceAllow{Path: path, Perms: e.Access})
 	}
 	b.add("DevicePolicy", "strict")
 	// An empty list first: DeviceAllow= adds to what the unit has.
@@ -99,15 +88,4 @@ func (b *propertyBuilder) devicePath(typ byte, major, minor int64) (string, erro
 		return group + strconv.FormatInt(major, 10), nil
 	}
 	return dir + strconv.FormatInt(major, 10) + ":" + strconv.FormatInt(minor, 10), nil
-}
-
-// mergeAccess is the union of two access strings, in "rwm" order.
-func mergeAccess(a, b string) string {
-	var out []byte
-	for _, c := range []byte("rwm") {
-		if strings.IndexByte(a, c) >= 0 || strings.IndexByte(b, c) >= 0 {
-			out = append(out, c)
-		}
-	}
-	return string(out)
 }

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -111,9 +109,10 @@ func checkSystemd() error {
 func (m *Manager) Unit() string { return m.place.unit }
 
 // Apply starts the unit with pid in it, waits until systemd has done so, then writes the
-// limits Set gave before. A scope cannot exist without a process: Apply(-1) only starts a
-// slice (unit names ending in .slice), and the container's init then joins it by its files,
-// as its own cgroup.
+// limits Set gave before. A scope cannot exist without a process, so the unit starts with
+// one: Apply(-1) asks nothing of systemd, and the limits Set is given meanwhile go with the
+// start, in its one StartTransientUnit call. A slice (a unit name ending in .slice) starts
+// then too, and the process joins it by its files, as its own cgroup.
 func (m *Manager) Apply(pid int) error {
 	if m.started {
 		if pid > 0 {
@@ -121,23 +120,31 @@ func (m *Manager) Apply(pid int) error {
 		}
 		return nil
 	}
-	if pid <= 0 && !m.place.isSlice() {
+	if pid <= 0 {
 		return nil
 	}
 	begin := time.Now()
-	props, err := m.startProperties(pid)
+	props, limits, err := m.startProperties(pid)
 	if err != nil {
 		return err
 	}
 	m.started = true
 	t0 := time.Now()
-	if err := startUnit(m.place.unit, props, m.place.isSlice()); err != nil {
+	existed, err := startUnit(m.place.unit, append(props, limits...), m.place.isSlice())
+	if err != nil {
 		return err
+	}
+	if existed {
+		// A slice systemd has already keeps its settings, and gets the limits as an update
+		// gives them (runc sets them so on every unit).
+		if err := setProperties(m.place.unit, limits); err != nil {
+			return err
+		}
 	}
 	t1 := time.Now()
 	// systemd moved the process into the unit's cgroup2 cgroup, and on v1 into the
 	// hierarchies it manages; the others (freezer, net_cls, ...) and a slice are husk's to join.
-	if pid > 0 && (m.place.isSlice() || !m.v2) {
+	if m.place.isSlice() || !m.v2 {
 		if err := m.files.Apply(pid); err != nil {
 			return err
 		}
@@ -154,17 +161,14 @@ func (m *Manager) Apply(pid int) error {
 }
 
 // startProperties are the properties the unit starts with: runc's (accounting on for every
-// controller, no default dependencies, delegation for a scope), the config's annotations,
-// then the limits Set was given.
-func (m *Manager) startProperties(pid int) ([]sd.Property, error) {
-	props := []sd.Property{sd.PropDescription("husk container " + m.id)}
+// controller, no default dependencies, delegation for a scope) and the config's annotations,
+// then apart the limits Set was given.
+func (m *Manager) startProperties(pid int) (props, limits []sd.Property, err error) {
+	props = []sd.Property{sd.PropDescription("husk container " + m.id)}
 	if m.place.isSlice() {
 		props = append(props, sd.PropWants(m.place.slice))
 	} else {
-		props = append(props, sd.PropSlice(m.place.slice), newProp("Delegate", true))
-		if pid > 0 {
-			props = append(props, sd.PropPids(uint32(pid)))
-		}
+		props = append(props, sd.PropSlice(m.place.slice), newProp("Delegate", true), sd.PropPids(uint32(pid)))
 	}
 	io := "IOAccounting"
 	if !m.v2 {
@@ -176,24 +180,24 @@ func (m *Manager) startProperties(pid int) ([]sd.Property, error) {
 		newProp("DefaultDependencies", false))
 	props = append(props, m.extra...)
 	if m.pending == nil {
-		return props, nil
+		return props, nil, nil
 	}
 	if policy := oomPolicy(m.pending); policy != "" && m.v2 && !m.place.isSlice() {
 		// Scopes take OOMPolicy= from systemd v253 on; older ones only get the file.
 		v, err := version()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if v >= 253 {
 			props = append(props, newProp("OOMPolicy", policy))
 		}
 	}
-	b := propertyBuilder{v2: m.v2, version: version, current: func() (cpuMax, error) { return defaultCPUMax, nil }}
-	limits, err := b.resourceProperties(m.pending)
+	b := propertyBuilder{v2: m.v2, version: version, current: func() (cgroups.CPUMax, error) { return defaultCPUMax, nil }}
+	limits, err = b.resourceProperties(m.pending)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append(props, limits...), nil
+	return props, limits, nil
 }
 
 // Set gives r's limits to systemd as properties of the running unit, then writes them to the
@@ -211,7 +215,7 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if err := cgroups.CheckMemoryUsage(m.files, r); err != nil {
 		return err
 	}
-	b := propertyBuilder{v2: m.v2, version: version, current: m.currentCPUMax}
+	b := propertyBuilder{v2: m.v2, version: version, current: func() (cgroups.CPUMax, error) { return cgroups.CurrentCPUMax(m.files) }}
 	props, err := b.resourceProperties(r)
 	if err != nil {
 		return err
@@ -220,50 +224,6 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		return err
 	}
 	return m.files.Set(r)
-}
-
-// currentCPUMax reads the quota and period in force from the cgroup files.
-func (m *Manager) currentCPUMax() (cpuMax, error) {
-	paths := m.files.Paths()
-	if m.v2 {
-		b, err := os.ReadFile(filepath.Join(paths[""], "cpu.max"))
-		if err != nil {
-			return cpuMax{}, fmt.Errorf("read current quota: %w", err)
-		}
-		c, err := parseCPUMax(string(b))
-		if err != nil || *c.Period == 0 {
-			return cpuMax{}, fmt.Errorf("read current quota: %s/cpu.max: %q", paths[""], b)
-		}
-		return cpuMax{quota: *c.Quota, period: *c.Period}, nil
-	}
-	dir, ok := paths["cpu"]
-	if !ok {
-		return cpuMax{}, errors.New("read current quota: no cgroup v1 cpu hierarchy")
-	}
-	read := func(name string) (int64, error) {
-		file := filepath.Join(dir, name)
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return 0, fmt.Errorf("read current quota: %w", err)
-		}
-		n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("read current quota: %s: %w", file, err)
-		}
-		return n, nil
-	}
-	quota, err := read("cpu.cfs_quota_us")
-	if err != nil {
-		return cpuMax{}, err
-	}
-	period, err := read("cpu.cfs_period_us")
-	if err != nil {
-		return cpuMax{}, err
-	}
-	if period <= 0 {
-		return cpuMax{}, fmt.Errorf("read current quota: %s/cpu.cfs_period_us: %d is not a period", dir, period)
-	}
-	return cpuMax{quota: quota, period: uint64(period)}, nil
 }
 
 // Destroy stops the unit (systemd removes its cgroup) and resets it if it failed, so that

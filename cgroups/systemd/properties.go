@@ -18,15 +18,6 @@ const infinity = math.MaxUint64
 // only called when a property depends on it.
 type versionFunc func() (int, error)
 
-// cpuMax is the quota (-1 for none) and period of a cgroup, in microseconds.
-type cpuMax struct {
-	quota  int64
-	period uint64
-}
-
-// defaultCPUMax is a new cgroup's: no quota, the kernel's 100 ms period.
-var defaultCPUMax = cpuMax{quota: -1, period: 100000}
-
 // propertyBuilder converts linux.resources into the unit properties that systemd knows, as
 // runc does, so that systemd holds the same limits as the cgroup files husk writes next (and
 // does not put its own values back when it re-applies a unit's settings, as on a
@@ -36,7 +27,7 @@ type propertyBuilder struct {
 	version versionFunc // systemd's version
 	// current returns the quota and period in force; asked only when an update changes
 	// one of them and not the other.
-	current func() (cpuMax, error)
+	current func() (cgroups.CPUMax, error)
 	props   []sd.Property
 }
 
@@ -116,118 +107,12 @@ func (b *propertyBuilder) memory(r *specs.LinuxResources) error {
 	return nil
 }
 
-func (b *propertyBuilder) cpu(r *specs.LinuxResources) error {
-	c := r.CPU
-	if c == nil {
-		return nil
-	}
-	if !b.v2 {
-		if s := deref(c.Shares); s != 0 {
-			b.add("CPUShares", s)
-		}
-		return b.cpuQuota(c)
-	}
-	idle := false
-	if c.Idle != nil && *c.Idle == 1 {
-		// CPUWeight=0 is systemd's way of writing cpu.idle 1 (v252 on); older ones only get
-		// the file.
-		ok, err := b.atLeast(252)
-		if err != nil {
-			return err
-		}
-		if ok {
-			b.add("CPUWeight", uint64(0))
-			idle = true
-		}
-	}
-	if w := cgroups.SharesToWeight(deref(c.Shares)); w != 0 && !idle {
-		b.add("CPUWeight", w)
-	}
-	return b.cpuQuota(c)
-}
-
-// cpuQuota sets CPUQuotaPerSecUSec (and CPUQuotaPeriodUSec, systemd v242 on) to the quota and
-// period the files get. As in the files, a quota or period given alone keeps the other one in
-// force. systemd keeps a quota per second and works the cgroup's quota out from it and the
-// period; like runc, it is rounded up to whole 10 ms, so the unit never allows less than
-// cpu.max does.
-func (b *propertyBuilder) cpuQuota(c *specs.LinuxCPU) error {
-	quota, period := deref(c.Quota), deref(c.Period)
-	if quota == 0 && period == 0 {
-		return nil
-	}
-	eff := cpuMax{quota: quota, period: period}
-	if quota == 0 || period == 0 {
-		cur, err := b.current()
-		if err != nil {
-			return fmt.Errorf("linux.resources.cpu.quota/period: %w", err)
-		}
-		if quota == 0 {
-			eff.quota = cur.quota
-		}
-		if period == 0 {
-			eff.period = cur.period
-		}
-	}
-	if period != 0 {
-		ok, err := b.atLeast(242)
-		if err != nil {
-			return err
-		}
-		if ok {
-			b.add("CPUQuotaPeriodUSec", period)
-		}
-	}
-	perSec := uint64(infinity)
-	if eff.quota > 0 && eff.period > 0 {
-		perSec = uint64(eff.quota) * 1_000_000 / eff.period
-		if perSec%10000 != 0 {
-			perSec = (perSec/10000 + 1) * 10000
-		}
-	}
-	b.add("CPUQuotaPerSecUSec", perSec)
-	return nil
-}
-
-// cpuset sets AllowedCPUs and AllowedMemoryNodes (systemd v244 on; older ones only get the
-// files).
-func (b *propertyBuilder) cpuset(r *specs.LinuxResources) error {
-	c := r.CPU
-	if c == nil || c.Cpus == "" && c.Mems == "" {
-		return nil
-	}
-	ok, err := b.atLeast(244)
-	if err != nil || !ok {
-		return err
-	}
-	if c.Cpus != "" {
-		bits, err := listToMask(c.Cpus)
-		if err != nil {
-			return fmt.Errorf("linux.resources.cpu.cpus: %w", err)
-		}
-		b.add("AllowedCPUs", bits)
-	}
-	if c.Mems != "" {
-		bits, err := listToMask(c.Mems)
-		if err != nil {
-			return fmt.Errorf("linux.resources.cpu.mems: %w", err)
-		}
-		b.add("AllowedMemoryNodes", bits)
-	}
-	return nil
-}
-
-// pids sets TasksMax as the files get pids.max: a negative limit is none, and 0 (which
-// systemd cannot express) is 1.
+// pids sets TasksMax as the files get pids.max.
 func (b *propertyBuilder) pids(r *specs.LinuxResources) error {
 	if r.Pids == nil || r.Pids.Limit == nil {
 		return nil
 	}
-	n := *r.Pids.Limit
-	if n == 0 {
-		n = 1
-	}
-	b.add("TasksMax", limit(n))
+	b.add("TasksMax", limit(cgroups.PidsLimit(*r.Pids.Limit)))
 	return nil
 }
 

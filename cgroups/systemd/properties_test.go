@@ -9,10 +9,12 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/husk-runtime/husk/cgroups"
 )
 
 // build runs the conversion for systemd version ver, with cur as the quota and period in force.
-func build(t *testing.T, v2 bool, ver int, cur cpuMax, r *specs.LinuxResources) map[string][]any {
+func build(t *testing.T, v2 bool, ver int, cur cgroups.CPUMax, r *specs.LinuxResources) map[string][]any {
 	t.Helper()
 	props, err := buildProps(v2, ver, cur, r)
 	if err != nil {
@@ -23,11 +25,11 @@ func build(t *testing.T, v2 bool, ver int, cur cpuMax, r *specs.LinuxResources) 
 
 // buildProps returns each property's values in the order they were added (DeviceAllow is
 // given twice).
-func buildProps(v2 bool, ver int, cur cpuMax, r *specs.LinuxResources) (map[string][]any, error) {
+func buildProps(v2 bool, ver int, cur cgroups.CPUMax, r *specs.LinuxResources) (map[string][]any, error) {
 	b := propertyBuilder{
 		v2:      v2,
 		version: func() (int, error) { return ver, nil },
-		current: func() (cpuMax, error) { return cur, nil },
+		current: func() (cgroups.CPUMax, error) { return cur, nil },
 	}
 	props, err := b.resourceProperties(r)
 	if err != nil {
@@ -121,7 +123,7 @@ func TestCPUQuotaProperties(t *testing.T) {
 		name          string
 		quota         *int64
 		period        *uint64
-		cur           cpuMax
+		cur           cgroups.CPUMax
 		ver           int
 		perSec, perio any // nil: not set
 	}{
@@ -130,9 +132,9 @@ func TestCPUQuotaProperties(t *testing.T) {
 		{"fraction of a percent", ptr[int64](12345), ptr[uint64](100000), defaultCPUMax, 252, uint64(130000), uint64(100000)},
 		{"no quota", ptr[int64](-1), nil, defaultCPUMax, 252, uint64(infinity), nil},
 		// a quota alone is over the period in force
-		{"quota alone", ptr[int64](25000), nil, cpuMax{quota: -1, period: 50000}, 252, uint64(500000), nil},
+		{"quota alone", ptr[int64](25000), nil, cgroups.CPUMax{Quota: -1, Period: 50000}, 252, uint64(500000), nil},
 		// a period alone keeps the quota in force, as the files do
-		{"period alone", nil, ptr[uint64](200000), cpuMax{quota: 50000, period: 100000}, 252, uint64(250000), uint64(200000)},
+		{"period alone", nil, ptr[uint64](200000), cgroups.CPUMax{Quota: 50000, Period: 100000}, 252, uint64(250000), uint64(200000)},
 		{"period alone, no quota", nil, ptr[uint64](200000), defaultCPUMax, 252, uint64(infinity), uint64(200000)},
 		// CPUQuotaPeriodUSec came in v242
 		{"old systemd", ptr[int64](50000), ptr[uint64](100000), defaultCPUMax, 241, uint64(500000), nil},
@@ -149,7 +151,7 @@ func TestCPUQuotaProperties(t *testing.T) {
 	}
 	// Nothing asked of the cgroup when both are given.
 	b := propertyBuilder{v2: true, version: func() (int, error) { return 252, nil },
-		current: func() (cpuMax, error) { return cpuMax{}, errors.New("must not be read") }}
+		current: func() (cgroups.CPUMax, error) { return cgroups.CPUMax{}, errors.New("must not be read") }}
 	if _, err := b.resourceProperties(&specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: ptr[int64](1), Period: ptr[uint64](1000)}}); err != nil {
 		t.Error(err)
 	}
@@ -214,7 +216,7 @@ func TestIOProperties(t *testing.T) {
 }
 
 func TestUnifiedProperties(t *testing.T) {
-	got := build(t, true, 252, cpuMax{quota: -1, period: 100000}, &specs.LinuxResources{Unified: map[string]string{
+	got := build(t, true, 252, cgroups.CPUMax{Quota: -1, Period: 100000}, &specs.LinuxResources{Unified: map[string]string{
 		"memory.high":     "1000000",
 		"memory.min":      " 4096\n",
 		"memory.swap.max": "max",
@@ -240,6 +242,13 @@ func TestUnifiedProperties(t *testing.T) {
 	// cpu.idle 1 wins over cpu.weight.
 	idle := build(t, true, 252, defaultCPUMax, &specs.LinuxResources{Unified: map[string]string{"cpu.idle": "1", "cpu.weight": "300"}})
 	checkProps(t, idle, map[string]any{"CPUWeight": uint64(0)})
+	if len(idle["CPUWeight"]) != 1 {
+		t.Errorf("CPUWeight set %d times with cpu.idle: %v", len(idle["CPUWeight"]), idle["CPUWeight"])
+	}
+	// Before v252 systemd cannot say cpu.idle (the file gets it): the weight is still given,
+	// as runc does, and as for linux.resources.cpu.idle.
+	oldIdle := build(t, true, 251, defaultCPUMax, &specs.LinuxResources{Unified: map[string]string{"cpu.idle": "1", "cpu.weight": "300"}})
+	checkProps(t, oldIdle, map[string]any{"CPUWeight": uint64(300)})
 	for k, v := range map[string]string{"memory.max": "lots", "cpu.weight": "-1", "cpu.max": "1 2 3", "cpuset.mems": "x"} {
 		_, err := buildProps(true, 252, defaultCPUMax, &specs.LinuxResources{Unified: map[string]string{k: v}})
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("linux.resources.unified[%q]", k)) {
@@ -297,6 +306,14 @@ func TestDeviceProperties(t *testing.T) {
 			[]deviceAllow{{"/dev/block/8:0", "r"}}},
 		// a wildcard major with a given minor cannot be said: the whole type
 		{"wildcard major", []specs.LinuxDeviceCgroup{dev(true, "c", wildcard, 7, "mr")}, 252, "strict", []deviceAllow{{"char-*", "rm"}}},
+		// the list is what the device controller holds after the rules: a later deny takes
+		// its access away (systemd re-applies the list to a v1 devices cgroup on a reload)
+		{"deny after allow narrows", []specs.LinuxDeviceCgroup{dev(true, "c", 1, 200, "rwm"), dev(false, "c", 1, 200, "w")}, 252, "strict",
+			[]deviceAllow{{"/dev/char/1:200", "rm"}}},
+		{"deny after allow removes", []specs.LinuxDeviceCgroup{dev(true, "c", 1, 200, "rw"), dev(true, "b", 8, 0, "r"), dev(false, "c", 1, 200, "rwm")}, 252, "strict",
+			[]deviceAllow{{"/dev/block/8:0", "r"}}},
+		{"old systemd, deny after allow", []specs.LinuxDeviceCgroup{dev(true, "c", 1, 200, "rwm"), dev(false, "c", 1, 200, "wm"), dev(true, "c", 1, 201, "m")}, 239, "strict",
+			[]deviceAllow{{"char-*", "rm"}}},
 		// "a" that is not everything is both types
 		{"type a", []specs.LinuxDeviceCgroup{dev(true, "a", wildcard, wildcard, "r")}, 252, "strict", []deviceAllow{{"block-*", "r"}, {"char-*", "r"}}},
 	}

@@ -7,15 +7,19 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/husk-runtime/husk/cgroups"
 )
 
-// unifiedMemory maps the memory files of linux.resources.unified to their properties.
-var unifiedMemory = map[string]string{
+// unifiedLimits maps the files of linux.resources.unified that hold a number or "max" to
+// their properties.
+var unifiedLimits = map[string]string{
 	"memory.high":     "MemoryHigh",
 	"memory.low":      "MemoryLow",
 	"memory.min":      "MemoryMin",
 	"memory.max":      "MemoryMax",
 	"memory.swap.max": "MemorySwapMax",
+	"pids.max":        "TasksMax",
 }
 
 // unified converts the cgroup v2 files of linux.resources.unified that systemd has a property
@@ -26,53 +30,49 @@ func (b *propertyBuilder) unified(r *specs.LinuxResources) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	idle := false
+	if strings.TrimSpace(r.Unified["cpu.idle"]) == "1" {
+		// systemd cannot express cpu.idle 0; the file gets it.
+		var err error
+		if idle, err = b.idle(); err != nil {
+			return err
+		}
+	}
 	for _, k := range keys {
 		// The kernel takes surrounding white space; so does this.
 		v := strings.TrimSpace(r.Unified[k])
 		field := fmt.Sprintf("linux.resources.unified[%q]", k)
 		switch k {
 		case "cpu.weight":
-			if strings.TrimSpace(r.Unified["cpu.idle"]) == "1" {
-				continue // cpu.idle below sets CPUWeight=0
+			if idle {
+				continue // CPUWeight=0 is cpu.idle's
 			}
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
 				return fmt.Errorf("%s: %q is not a number", field, v)
 			}
 			b.add("CPUWeight", n)
-		case "cpu.idle":
-			if v != "1" {
-				continue // systemd cannot express 0; the file gets it
-			}
-			ok, err := b.atLeast(252)
-			if err != nil {
-				return err
-			}
-			if ok {
-				b.add("CPUWeight", uint64(0))
-			}
 		case "cpu.max":
-			c, err := parseCPUMax(v)
+			c, err := cgroups.ParseCPUMax(v)
 			if err != nil {
 				return fmt.Errorf("%s: %w", field, err)
 			}
-			if err := b.cpuQuota(c); err != nil {
+			if err := b.cpuQuota(c.Quota, c.Period); err != nil {
 				return err
 			}
-		case "cpuset.cpus", "cpuset.mems":
-			prop := map[string]string{"cpuset.cpus": "AllowedCPUs", "cpuset.mems": "AllowedMemoryNodes"}[k]
-			ok, err := b.atLeast(244)
-			if err != nil {
+		case "cpuset.cpus":
+			if err := b.allowed("AllowedCPUs", v, field); err != nil {
 				return err
 			}
-			bits, err := listToMask(v)
-			if err != nil {
-				return fmt.Errorf("%s: %w", field, err)
+		case "cpuset.mems":
+			if err := b.allowed("AllowedMemoryNodes", v, field); err != nil {
+				return err
 			}
-			if ok {
-				b.add(prop, bits)
+		default:
+			prop, ok := unifiedLimits[k]
+			if !ok {
+				continue // no property: the file only
 			}
-		case "memory.high", "memory.low", "memory.min", "memory.max", "memory.swap.max", "pids.max":
 			n := uint64(infinity)
 			if v != "max" {
 				var err error
@@ -80,40 +80,10 @@ func (b *propertyBuilder) unified(r *specs.LinuxResources) error {
 					return fmt.Errorf("%s: %q is neither a number nor \"max\"", field, v)
 				}
 			}
-			prop := unifiedMemory[k]
-			if k == "pids.max" {
-				prop = "TasksMax"
-			}
 			b.add(prop, n)
 		}
 	}
 	return nil
-}
-
-// parseCPUMax reads cpu.max's "QUOTA [PERIOD]" (QUOTA may be "max") as a spec quota and
-// period; an absent period is 0, "keep the current one".
-func parseCPUMax(v string) (*specs.LinuxCPU, error) {
-	f := strings.Fields(v)
-	if len(f) < 1 || len(f) > 2 {
-		return nil, fmt.Errorf("%q is not \"QUOTA [PERIOD]\"", v)
-	}
-	quota := int64(-1)
-	if f[0] != "max" {
-		n, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("quota %q is neither a positive number nor \"max\"", f[0])
-		}
-		quota = n
-	}
-	var period uint64
-	if len(f) == 2 {
-		n, err := strconv.ParseUint(f[1], 10, 64)
-		if err != nil || n == 0 {
-			return nil, fmt.Errorf("period %q is not a positive number", f[1])
-		}
-		period = n
-	}
-	return &specs.LinuxCPU{Quota: &quota, Period: &period}, nil
 }
 
 // oomPolicy is the OOMPolicy= that linux.resources.unified["memory.oom.group"] means, set

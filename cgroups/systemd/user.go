@@ -1,7 +1,6 @@
 package systemd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +10,8 @@ import (
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
+
+	"github.com/husk-runtime/husk/userns"
 )
 
 // A rootless husk (--rootless, which "auto" turns on for an unprivileged caller) asks the
@@ -37,40 +38,6 @@ func userBusAddress() (string, error) {
 		"$DBUS_SESSION_BUS_ADDRESS is not set and there is no $XDG_RUNTIME_DIR/bus (a systemd user session with dbus-user-session gives both)")
 }
 
-// OwnerUID is the uid the session bus sees the caller as: its own uid, or in a user namespace
-// (podman runs the runtime as root in one) the uid its uid maps to outside it.
-func OwnerUID() (int, error) {
-	b, err := os.ReadFile("/proc/self/uid_map")
-	if err != nil {
-		return 0, fmt.Errorf("read /proc/self/uid_map: %w", err)
-	}
-	uid, ok := mapToParent(string(b), os.Getuid())
-	if !ok {
-		return 0, fmt.Errorf("uid %d is not in /proc/self/uid_map", os.Getuid())
-	}
-	return uid, nil
-}
-
-// mapToParent translates id through a uid_map ("inside outside count" lines).
-func mapToParent(uidMap string, id int) (int, bool) {
-	for _, line := range strings.Split(uidMap, "\n") {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			continue
-		}
-		in, err1 := strconv.ParseInt(f[0], 10, 64)
-		out, err2 := strconv.ParseInt(f[1], 10, 64)
-		n, err3 := strconv.ParseInt(f[2], 10, 64)
-		if err1 != nil || err2 != nil || err3 != nil {
-			continue
-		}
-		if int64(id) >= in && int64(id)-in < n {
-			return int(out + int64(id) - in), true
-		}
-	}
-	return 0, false
-}
-
 // connectUser opens a connection to the caller's systemd instance on its session bus,
 // authenticated as the uid the bus sees (EXTERNAL with a numeric uid: no user lookup).
 func connectUser() (*sd.Conn, error) {
@@ -78,7 +45,7 @@ func connectUser() (*sd.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	uid, err := OwnerUID()
+	uid, err := userns.OwnerUID()
 	if err != nil {
 		return nil, fmt.Errorf("--systemd-cgroup, rootless: %w", err)
 	}
@@ -106,12 +73,7 @@ func connectUser() (*sd.Conn, error) {
 // managerCgroup is the cgroup of the systemd instance husk talks to: a user's manager puts
 // its units below its own (/user.slice/user-UID.slice/user@UID.service).
 func managerCgroup() (string, error) {
-	var s string
-	err := call(func(_ context.Context, c *sd.Conn) error {
-		var err error
-		s, err = c.GetManagerProperty("ControlGroup")
-		return err
-	})
+	s, err := managerProperty("ControlGroup")
 	if err != nil {
 		return "", fmt.Errorf("ask the user's systemd instance its cgroup: %w", err)
 	}

@@ -138,6 +138,37 @@ rl_session_bg() {
 	rl_assert_nothing_left
 }
 
+# podman runs the runtime as root of a user namespace whose root is the user's uid: --rootless
+# auto finds it rootless (its owner uid, from /proc/self/uid_map, is not 0) and talks to the
+# user's instance, authenticated as that uid.
+@test "--systemd-cgroup as root of a user namespace mapped to the user (as podman runs it): a scope of the user's instance" {
+	HUSK_GLOBAL_OPTS="--systemd-cgroup ${HUSK_GLOBAL_OPTS:-}"
+	# The container's root is the namespace's root (the user).
+	update_config '.linux.uidMappings = [{containerID: 0, hostID: 0, size: 1}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 0, size: 1}] | .linux.resources = {pids: {limit: 20}}'
+	set_args sleep 1000
+	CID=$(new_id)
+	local unit="$HUSK_NAME-$CID.scope"
+	local cg="/user.slice/user-$VM_UID.slice/user@$VM_UID.service/user.slice/$unit"
+	echo "$unit" >>"$TESTDIR/user_units"
+	# shellcheck disable=SC2086
+	in_user_session env XDG_RUNTIME_DIR="$XDG" unshare --user --map-root-user \
+		"$HUSK" $HUSK_GLOBAL_OPTS run -d --bundle "$BUNDLE" "$CID" </dev/null >"$TESTDIR/$CID.log" 2>&1 ||
+		fail "run: $(cat "$TESTDIR/$CID.log")"
+	wait_for_status "$CID" running
+	sd_user_check "$unit" ActiveState active
+	[ "$(cut -d: -f3 "/proc/$(container_pid "$CID")/cgroup")" = "$cg" ]
+	[ "$(systemctl show --property LoadState --value "$unit")" = not-found ]
+	sd_user_check "$unit" TasksMax 20
+	[ "$(cat "/sys/fs/cgroup$cg/pids.max")" = 20 ]
+	# shellcheck disable=SC2086
+	run -0 in_user_session env XDG_RUNTIME_DIR="$XDG" unshare --user --map-root-user \
+		"$HUSK" $HUSK_GLOBAL_OPTS delete -f "$CID"
+	sd_user_wait_unloaded "$unit"
+	[ ! -d "/sys/fs/cgroup$cg" ]
+	rl_assert_nothing_left
+}
+
 @test "--systemd-cgroup without the user's session bus fails naming it; nothing is left" {
 	HUSK_GLOBAL_OPTS="--systemd-cgroup ${HUSK_GLOBAL_OPTS:-}"
 	set_args true

@@ -68,6 +68,29 @@ HIERARCHIES=(name=systemd memory pids cpu cpuacct blkio devices freezer cpuset n
 	[ "$(cat "$(sd_v1_dir "$CID" cpu)/cpu.shares")" = 256 ]
 }
 
+# On a daemon-reload systemd writes its DeviceAllow= list to the v1 devices cgroup again, over
+# the runtime's own lists: the list must hold what the rules leave allowed, a deny after an
+# allow included. Major 240 has no driver: an allowed open fails with ENXIO, a denied one EPERM.
+@test "hybrid: the device rules hold after a daemon-reload: systemd's list has a later deny too" {
+	update_config '.linux.devices = [{path: "/dev/husk-x", type: "c", major: 240, minor: 0}]
+		| .linux.resources.devices = [{allow: false, access: "rwm"},
+			{allow: true, type: "c", major: 240, minor: 0, access: "rwm"},
+			{allow: false, type: "c", major: 240, minor: 0, access: "w"}]'
+	start_sleeper
+	local unit when list
+	unit=$(sd_unit "$CID")
+	sd_check "$unit" DevicePolicy strict
+	for when in "after the start" "after a daemon-reload"; do
+		list=$(cat "$(sd_v1_dir "$CID" devices)/devices.list")
+		grep -qx "c 240:0 rm" <<<"$list" || fail "$when: devices.list: $list"
+		run husk exec "$CID" sh -c ': </dev/husk-x'
+		[[ "$output" == *"No such device or address"* ]] || fail "$when: read open: $output"
+		run husk exec "$CID" sh -c ': >/dev/husk-x'
+		[[ "$output" == *"Operation not permitted"* ]] || fail "$when: write open: $output"
+		systemctl daemon-reload
+	done
+}
+
 @test "hybrid: pause freezes the v1 freezer cgroup; delete leaves no directory and no unit" {
 	start_sleeper
 	local unit c dirs=()
