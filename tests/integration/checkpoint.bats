@@ -332,6 +332,60 @@ cgroup_of() {
 	assert_nothing_left
 }
 
+# fake_checkpoint DIR: an image directory as far as restore reads it before criu runs (the
+# stdio the container had); criu finds no images there and fails.
+fake_checkpoint() {
+	mkdir -p "$1"
+	echo '["pipe:[1]", "pipe:[2]", "pipe:[3]"]' >"$1/descriptors.json"
+}
+
+@test "restore with bad input fails leaving nothing: a bad id, an id or a cgroup in use, images criu cannot restore" {
+	fake_checkpoint "$TESTDIR/fake"
+	local id other pid
+	id=$(new_id)
+	run ! husk restore -d --image-path "$TESTDIR/fake" "../$id" </dev/null
+	# runc: "invalid container ID format".
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"../$id"* ]] || fail "the error does not name the id: $output"
+	[ ! -e "$TESTDIR/$id" ] || fail "a state directory was made outside the root"
+	assert_nothing_left
+
+	# An id in use: "already exists", and the container there is left as it was.
+	start_sleeper
+	other=$CID
+	pid=$(container_pid "$other")
+	run ! husk restore -d --image-path "$TESTDIR/fake" --work-path "$TESTDIR/rwork" "$other" </dev/null
+	[[ "$output" == *"already exists"* ]] || fail "$output"
+	[ "$(container_status "$other")" = running ]
+	[ "$(container_pid "$other")" = "$pid" ]
+	[ -s "$ROOT/$other/state.json" ]
+
+	# Its cgroup, as linux.cgroupsPath of the restored container: in use, refused.
+	local cg
+	cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+	if [ -n "$cg" ] && [ -d "/sys/fs/cgroup$cg" ]; then
+		update_config '.linux.cgroupsPath = "'"$cg"'"'
+	else # cgroup v1: the pids hierarchy's path
+		cg=$(awk -F: '$2 == "pids" { print $3 }' "/proc/$pid/cgroup")
+		update_config '.linux.cgroupsPath = "'"$cg"'"'
+	fi
+	run ! husk restore -d --image-path "$TESTDIR/fake" --work-path "$TESTDIR/rwork" "$id" </dev/null
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"linux.cgroupsPath"*"not empty"* ]] || fail "$output"
+	[ "$(container_pid "$other")" = "$pid" ]
+	run -0 husk delete -f "$other"
+	assert_nothing_left
+
+	# Images criu cannot restore: criu fails once the id is claimed, its cgroup made (named
+	# in cgroupsPath) and, under NOTIFY_SOCKET, the socket's directory made.
+	update_config '.linux.cgroupsPath = "/'"$id"'" | .linux.resources.pids = {limit: 77}'
+	local rc=0
+	NOTIFY_SOCKET=$TESTDIR/notify.sock husk restore -d --image-path "$TESTDIR/fake" --work-path "$TESTDIR/rwork" "$id" \
+		</dev/null >"$TESTDIR/restore.out" 2>&1 || rc=$?
+	[ "$rc" -ne 0 ] || fail "the restore succeeded: $(cat "$TESTDIR/restore.out")"
+	# It failed where criu ran, not before.
+	[ "$HUSK_NAME" != husk ] || grep -q "restore $id: .*criu" "$TESTDIR/restore.out" || fail "$(cat "$TESTDIR/restore.out")"
+	assert_nothing_left
+}
+
 @test "checkpoint and restore: the counter runs on from where it was, same pids inside, new stdio pipes, exec works" {
 	requires_criu
 	local id pid spid
