@@ -56,9 +56,9 @@ func loadClaim(root, id, bundle, done string) (*containerClaim, error) {
 
 // claim takes the id: it makes the state directory and locks it (the lock is held until the
 // caller closes the container), refuses a cgroup in use, and saves the first state (the config,
-// with NOTIFY_SOCKET's bind mount when husk runs with one, and the cgroup to be made). With
-// rootless cgroups it then makes the cgroup, or decides on none (nil). On failure nothing is
-// left; afterwards the caller undoes the container with discard.
+// with the notify socket's bind mount when husk runs with NOTIFY_SOCKET, and the cgroup to be
+// made). With rootless cgroups it then makes the cgroup, or decides on none (nil). On failure
+// nothing is left; afterwards the caller undoes the container with discard.
 func (cl *containerClaim) claim() (*Container, cgroups.Manager, error) {
 	spec := cl.spec
 	// Resolved before anything exists; nothing is made until the state names it.
@@ -103,14 +103,14 @@ func (cl *containerClaim) claim() (*Container, cgroups.Manager, error) {
 	if c.State.CreatorStartTime, _, err = procStartTime(os.Getpid()); err != nil {
 		return fail(fmt.Errorf("read own start time: %w", err))
 	}
-	if err := c.State.setSpec(spec); err != nil {
-		return fail(err)
-	}
 	if host := os.Getenv("NOTIFY_SOCKET"); host != "" {
-		if err := setupNotify(dir, spec); err != nil {
+		if err := addNotifyMount(dir, spec); err != nil {
 			return fail(err)
 		}
 		c.State.NotifySocket = host
+	}
+	if err := c.State.setSpec(spec); err != nil {
+		return fail(err)
 	}
 	// The first state, before any cgroup exists: from here on, whenever husk is killed,
 	// delete finds what was made (the status reads "creating" while this process lives,

@@ -107,6 +107,9 @@ func Create(opts CreateOpts) (*Container, error) {
 		return nil, err
 	}
 	t.phase("state dir")
+	if c.State.NotifySocket != "" {
+		spec.Process.Env = append(spec.Process.Env, notifyEnv)
+	}
 	p := &parent{c: c, spec: spec, filter: filter, t: t, root: opts.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
 		consoleConn: opts.ConsoleConn, preserveFds: opts.PreserveFds, namespaces: spec.Linux.Namespaces,

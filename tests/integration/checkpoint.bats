@@ -1060,6 +1060,51 @@ wait_exit() {
 	fi
 }
 
+@test "NOTIFY_SOCKET: a container made under it is checkpointed; restored under it, its /run/notify is the new container's and nothing is relayed" {
+	requires_criu
+	start_notify_listener
+	set_args sh -c "$COUNTER"
+	setup_pipes
+	local id id2
+	id=$(new_id)
+	NOTIFY_SOCKET=$TESTDIR/notify.sock piped create --bundle "$BUNDLE" "$id"
+	# start relays the container's messages until READY=1, sent here to the socket it listens on.
+	NOTIFY_SOCKET=$TESTDIR/notify.sock husk start "$id" >"$TESTDIR/start.out" 2>&1 &
+	local starter=$!
+	track_pid "$starter"
+	wait_for_socket "$ROOT/$id/notify/notify.sock"
+	send_notify "$ROOT/$id/notify/notify.sock" READY=1
+	wait "$starter" || fail "start failed: $(cat "$TESTDIR/start.out")"
+	grep -q '^READY=1' "$TESTDIR/notify.log" || fail "READY=1 was not relayed: $(cat "$TESTDIR/notify.log")"
+	LAST=
+	next_count
+	next_count
+	# The bind of the socket's directory is named to criu (husk could not dump it before).
+	checkpoint "$id"
+	drain_counter
+	local before=$LAST
+	# Without NOTIFY_SOCKET the restore has no directory to bind there: criu fails, as with runc.
+	id2=$(new_id)
+	run ! husk restore -d --image-path "$TESTDIR/img" --work-path "$TESTDIR/rwork-none" "$id2" <&"$in_r"
+	assert_nothing_left
+	: >"$TESTDIR/notify.log"
+	NOTIFY_SOCKET=$TESTDIR/notify.sock restore "$id2"
+	next_count
+	[ "$COUNT" = $((before + 1)) ]
+	echo probe >"$ROOT/$id2/notify/probe"
+	run -0 --separate-stderr husk exec "$id2" cat /run/notify/probe
+	[ "$output" = probe ] || fail "/run/notify is not $ROOT/$id2/notify: $output"
+	# The restored init has the environment it had; an exec'd process gets none of it (runc's
+	# exec reads the bundle's config).
+	run -0 --separate-stderr husk exec "$id2" sh -c 'tr "\0" "\n" </proc/1/environ | grep ^NOTIFY_SOCKET=; echo "${NOTIFY_SOCKET-unset}"'
+	[ "$output" = "NOTIFY_SOCKET=/run/notify/notify.sock
+unset" ] || fail "$output"
+	# A restored container has told its readiness before the checkpoint: restore returned
+	# without waiting for READY=1, listens on no socket and relayed nothing (no MAINPID either).
+	[ ! -e "$ROOT/$id2/notify/notify.sock" ]
+	[ ! -s "$TESTDIR/notify.log" ] || fail "relayed: $(cat "$TESTDIR/notify.log")"
+}
+
 # pm runs podman with its state, storage and configuration under $TESTDIR/podman and the
 # runtime under test behind a wrapper named like it (podman picks its flags by the name), which
 # keeps the runtime's state there too (podman's cleanup process drops --runtime-flag).
