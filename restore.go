@@ -35,6 +35,10 @@ using the checkpoint command (with criu).`,
 		if c.Bool("systemd-cgroup") {
 			return errors.New("--systemd-cgroup: not supported by restore yet: restore makes the container's cgroup with the cgroupfs driver only")
 		}
+		rootless, err := rootlessCgroups(c)
+		if err != nil {
+			return err
+		}
 		common, err := criuOpts(c)
 		if err != nil {
 			return err
@@ -43,6 +47,7 @@ using the checkpoint command (with criu).`,
 			CriuOpts: common, Root: c.String("root"), ID: id, Bundle: c.String("bundle"),
 			ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
 			LsmProfile: c.String("lsm-profile"), LsmMountContext: c.String("lsm-mount-context"),
+			RootlessCgroups: rootless,
 		}
 		detach := c.Bool("detach")
 		if detach {

@@ -30,6 +30,10 @@ type RestoreOpts struct {
 	PidFile         string
 	LsmProfile      string // TYPE:NAME, the LSM profile the processes are restored with
 	LsmMountContext string
+	// RootlessCgroups: --rootless, the cgroup decided as create decides it (rootlessCgroup);
+	// that no cgroup can be made is refused there by the field that needs one, and here
+	// otherwise.
+	RootlessCgroups bool
 }
 
 // Restore makes a container from a checkpoint: the bundle's config (as create reads it)
@@ -37,10 +41,15 @@ type RestoreOpts struct {
 // namespaces (or the ones the config names). The container's state is saved under the new
 // id with the restored init's pid; it runs when Restore returns. On failure nothing is left.
 func Restore(o RestoreOpts) (*Container, error) {
+	if rootlessEUID() {
+		// runc tries, and fails binding the rootfs for criu.
+		return nil, fmt.Errorf("restore as an unprivileged user (uid %d) is not supported: criu needs root (husk runs it without --unprivileged), and so do the mounts restore makes for it", os.Geteuid())
+	}
 	cl, err := loadClaim(o.Root, o.ID, o.Bundle, "restored")
 	if err != nil {
 		return nil, err
 	}
+	cl.rootlessCgroups = o.RootlessCgroups
 	spec := cl.spec
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
 		return nil, errors.New("process.terminal is true but no --console-socket was given")
@@ -55,6 +64,13 @@ func Restore(o RestoreOpts) (*Container, error) {
 	// The container lock is held throughout, as by create: a restore makes a container.
 	if r.c, r.cgroup, err = cl.claim(); err != nil {
 		return nil, err
+	}
+	if r.cgroup == nil {
+		// Rootless without cgroup access. criu would restore the processes into husk's own
+		// cgroup, and set the limits of the images there (--manage-cgroups-mode full): runc
+		// refuses this too.
+		r.c.discard(nil)
+		return nil, errors.New("--rootless: no permission to create the container's cgroup, and restore needs one (criu would restore into husk's own)")
 	}
 	if err := r.restore(); err != nil {
 		r.abort()
@@ -227,7 +243,7 @@ func (r *restorer) criuStarted(pid int, opts *rpc.CriuOpts) error {
 	if err := r.cgroup.Apply(pid); err != nil {
 		return fmt.Errorf("put criu (pid %d) in the container's cgroup: %w", pid, err)
 	}
-	if err := r.cgroup.Set(cgroupResources(r.spec)); err != nil {
+	if err := r.cgroup.Set(rootlessResources(cgroupResources(r.spec))); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	own, err := ownCgroups(fmt.Sprint(pid))
@@ -301,7 +317,7 @@ func (r *restorer) saveState() error {
 	}
 	state := r.c.State
 	state.InitPid, state.InitStartTime = r.pid, st
-	state.CgroupPaths = cgroupPaths(r.cgroup)
+	state.CgroupPaths = r.cgroup.Paths()
 	state.ExternalFds = r.externalFds
 	namespaces := r.spec.Linux.Namespaces
 	if r.criu.version >= criuRestoresTimeNS && !hasNamespace(namespaces, specs.TimeNamespace) && inNewTimeNS(r.pid) {

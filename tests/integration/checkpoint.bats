@@ -1105,6 +1105,41 @@ unset" ] || fail "$output"
 	[ ! -s "$TESTDIR/notify.log" ] || fail "relayed: $(cat "$TESTDIR/notify.log")"
 }
 
+# ro_cgroupfs CMD...: runs CMD in a mount namespace of its own where the cgroup file system is
+# read-only (for that namespace only): no cgroup can be made there.
+ro_cgroupfs() {
+	unshare -m --propagation private sh -c 'mount -o remount,bind,ro /sys/fs/cgroup && exec "$@"' sh "$@"
+}
+
+@test "--rootless=true: with no permission to make the cgroup, restore decides as create and refuses, as runc; nothing left" {
+	requires_criu
+	runc_1_1 && skip "runc 1.1 gives criu no cgroup root on cgroup v2 (it restores into the images' cgroup)"
+	local id
+	id=$(new_id)
+	run_counter "$id"
+	checkpoint "$id"
+	# create runs a rootless container without a cgroup in the runtime's own; criu would restore
+	# the processes there, and set the limits of the images there (--manage-cgroups-mode full).
+	run ! ro_cgroupfs "$HUSK" --root "$ROOT" --rootless=true restore -d --image-path "$TESTDIR/img" --work-path "$TESTDIR/rwork" "$id" <&"$in_r"
+	# runc: "cgroup manager can not access cgroup (rootless container)".
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"--rootless: no permission to create the container's cgroup, and restore needs one"* ]] ||
+		fail "$output"
+	assert_nothing_left
+	# A cgroupsPath is refused by name, as create refuses it.
+	update_config '.linux.cgroupsPath = "/'"$id"'"'
+	run ! ro_cgroupfs "$HUSK" --root "$ROOT" --rootless=true restore -d --image-path "$TESTDIR/img" --work-path "$TESTDIR/rwork" "$id" <&"$in_r"
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"linux.cgroupsPath \"/$id\": rootless, and no permission to create it"* ]] || fail "$output"
+	assert_nothing_left
+	# Not rootless: the cgroup that cannot be made is an error too, once criu runs.
+	run ! ro_cgroupfs "$HUSK" --root "$ROOT" --rootless=false restore -d --image-path "$TESTDIR/img" --work-path "$TESTDIR/rwork" "$id" <&"$in_r"
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"put criu"*"read-only file system"* ]] || fail "$output"
+	assert_nothing_left
+	# Where the cgroup can be made, --rootless=true restores into it.
+	update_config 'del(.linux.cgroupsPath)'
+	HUSK_GLOBAL_OPTS="$HUSK_GLOBAL_OPTS --rootless=true" restore "$id"
+	[[ "$(cgroup_of "$(container_pid "$id")")" == */"$id" ]] || fail "restored into $(cgroup_of "$(container_pid "$id")")"
+}
+
 # pm runs podman with its state, storage and configuration under $TESTDIR/podman and the
 # runtime under test behind a wrapper named like it (podman picks its flags by the name), which
 # keeps the runtime's state there too (podman's cleanup process drops --runtime-flag).
