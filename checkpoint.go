@@ -24,8 +24,6 @@ Where "<container-id>" is the name for the instance of the container to be
 checkpointed.`,
 	Description: `The checkpoint command saves the state of the container instance (with criu).`,
 	Flags: append([]cli.Flag{
-		&cli.StringFlag{Name: "image-path", Usage: "path for saving criu image files (default: ./checkpoint)"},
-		&cli.StringFlag{Name: "work-path", Usage: "path for saving work files and logs"},
 		&cli.StringFlag{Name: "parent-path", Usage: "path for previous criu image files in pre-dump (relative to --image-path)"},
 		&cli.BoolFlag{Name: "leave-running", Usage: "leave the process running after checkpointing"},
 		&cli.BoolFlag{Name: "tcp-skip-in-flight", Usage: "skip in-flight tcp connections"},
@@ -59,6 +57,8 @@ checkpointed.`,
 
 // criuFlags are the flags checkpoint and restore share.
 var criuFlags = []cli.Flag{
+	&cli.StringFlag{Name: "image-path", Usage: "path to the criu image files (default: ./checkpoint)"},
+	&cli.StringFlag{Name: "work-path", Usage: "path for criu's work files and log (default: the image path)"},
 	&cli.BoolFlag{Name: "tcp-established", Usage: "allow open tcp connections"},
 	&cli.BoolFlag{Name: "ext-unix-sk", Usage: "allow external unix sockets"},
 	&cli.BoolFlag{Name: "shell-job", Usage: "allow shell jobs"},

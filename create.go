@@ -7,11 +7,19 @@ import (
 	"github.com/husk-runtime/husk/libcontainer"
 )
 
-// Flags shared by create and run, as runc names them.
+// Flags of create, run and restore, as runc names them.
+var (
+	bundleFlag        = &cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the root of the bundle directory"}
+	consoleSocketFlag = &cli.StringFlag{Name: "console-socket", Usage: "path to an AF_UNIX socket which will receive the pty master"}
+	pidFileFlag       = &cli.StringFlag{Name: "pid-file", Usage: "file to write the init's pid to"}
+	// Of run and restore: what they do in the foreground.
+	detachFlag      = &cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container runs, without waiting for it"}
+	noSubreaperFlag = &cli.BoolFlag{Name: "no-subreaper", Usage: "do not make husk a subreaper for the container's orphans"}
+)
+
+// Flags shared by create and run.
 var createFlags = []cli.Flag{
-	&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Value: ".", Usage: "path to the root of the bundle directory"},
-	&cli.StringFlag{Name: "console-socket", Usage: "path to an AF_UNIX socket which will receive the pty master"},
-	&cli.StringFlag{Name: "pid-file", Usage: "file to write the init's pid to"},
+	bundleFlag, consoleSocketFlag, pidFileFlag,
 	&cli.BoolFlag{Name: "no-pivot", Usage: "do not use pivot_root to jail the process inside rootfs (MS_MOVE + chroot instead)"},
 	&cli.BoolFlag{Name: "no-new-keyring", Usage: "do not create a new session keyring for the container"},
 	&cli.IntFlag{Name: "preserve-fds", Usage: "pass N additional file descriptors to the container (fds 3 to 3+N-1)"},

@@ -19,13 +19,7 @@ restored.`,
 	Description: `Restores the saved state of the container instance that was previously saved
 using the checkpoint command (with criu).`,
 	Flags: append([]cli.Flag{
-		&cli.StringFlag{Name: "console-socket", Usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"},
-		&cli.StringFlag{Name: "image-path", Usage: "path to criu image files for restoring (default: ./checkpoint)"},
-		&cli.StringFlag{Name: "work-path", Usage: "path for saving work files and logs"},
-		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "path to the root of the bundle directory (default: the current directory)"},
-		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "detach from the container's process"},
-		&cli.StringFlag{Name: "pid-file", Usage: "specify the file to write the process id to"},
-		&cli.BoolFlag{Name: "no-subreaper", Usage: "disable the use of the subreaper used to reap reparented processes"},
+		bundleFlag, consoleSocketFlag, pidFileFlag, detachFlag, noSubreaperFlag,
 		&cli.BoolFlag{Name: "no-pivot", Usage: "not supported: criu switches the restored container's root with pivot_root itself"},
 		&cli.StringFlag{Name: "lsm-profile", Usage: "Specify an LSM profile to be used during restore in the form of TYPE:NAME."},
 		&cli.StringFlag{Name: "lsm-mount-context", Usage: "Specify an LSM mount context to be used during restore."},
@@ -41,18 +35,19 @@ using the checkpoint command (with criu).`,
 		if c.Bool("systemd-cgroup") {
 			return errors.New("--systemd-cgroup: not supported by restore yet: restore makes the container's cgroup with the cgroupfs driver only")
 		}
+		rootless, err := rootlessCgroups(c)
+		if err != nil {
+			return err
+		}
 		common, err := criuOpts(c)
 		if err != nil {
 			return err
 		}
-		bundle := c.String("bundle")
-		if bundle == "" {
-			bundle = "."
-		}
 		opts := libcontainer.RestoreOpts{
-			CriuOpts: common, Root: c.String("root"), ID: id, Bundle: bundle,
+			CriuOpts: common, Root: c.String("root"), ID: id, Bundle: c.String("bundle"),
 			ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
 			LsmProfile: c.String("lsm-profile"), LsmMountContext: c.String("lsm-mount-context"),
+			RootlessCgroups: rootless,
 		}
 		detach := c.Bool("detach")
 		if detach {

@@ -18,9 +18,9 @@ var runCommand = &cli.Command{
 	Usage:     "create and start a container; in the foreground, wait for it and delete it",
 	ArgsUsage: "<container-id>",
 	Flags: append(append([]cli.Flag{}, createFlags...),
-		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container has started"},
+		detachFlag,
 		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
-		&cli.BoolFlag{Name: "no-subreaper", Usage: "do not make husk a subreaper for the container's orphans"},
+		noSubreaperFlag,
 	),
 	Action: func(c *cli.Context) error {
 		id, err := oneID(c)

@@ -43,19 +43,11 @@ func (c *Container) Checkpoint(o CheckpointOpts) error {
 	if st := c.Status(); st != Running && st != Paused {
 		return fmt.Errorf("container %s cannot be checkpointed in %s state", c.State.ID, st)
 	}
-	criuPath, err := findCriu(o.CriuPath)
-	if err != nil {
-		return err
-	}
-	cgMode, err := criuCgMode(o.ManageCgroupsMode)
+	criu, err := setupCriu(o.CriuOpts)
 	if err != nil {
 		return err
 	}
 	spec, err := c.State.Spec()
-	if err != nil {
-		return err
-	}
-	version, err := criuVersion(criuPath)
 	if err != nil {
 		return err
 	}
@@ -66,25 +58,25 @@ func (c *Container) Checkpoint(o CheckpointOpts) error {
 	typ := rpc.CriuReqType_DUMP
 	if o.PreDump {
 		typ = rpc.CriuReqType_PRE_DUMP
-		if err := criuFeatureCheck(criuPath, &rpc.CriuFeatures{MemTrack: new(true)}); err != nil {
+		if err := criuFeatureCheck(criu.path, &rpc.CriuFeatures{MemTrack: new(true)}); err != nil {
 			return fmt.Errorf("--pre-dump: %w", err)
 		}
 	}
-	opts := o.rpcOpts(&cgMode, "dump.log", spec.Annotations)
+	opts := o.rpcOpts(&criu.cgMode, dumpLog, spec.Annotations)
 	opts.Root = new(c.State.Rootfs)
 	opts.Pid = new(int32(c.State.InitPid))
 	opts.LeaveRunning = new(o.LeaveRunning)
 	opts.TcpSkipInFlight = new(o.TCPSkipInFlight)
 	opts.LinkRemap = new(o.LinkRemap)
-	logDir, closeDirs, err := criuDirs(o.CriuOpts, opts)
+	closeDirs, err := criuDirs(o.CriuOpts, opts)
 	if err != nil {
 		return err
 	}
 	defer closeDirs()
-	if err := c.externalNamespaces(opts, spec, version); err != nil {
+	if err := externalNamespaces(opts, spec, criu); err != nil {
 		return err
 	}
-	if dir := c.freezerCgroup(); dir != "" && (version >= criuFreezerV2 || dir != c.State.CgroupPaths[""]) {
+	if dir := c.freezerCgroup(); dir != "" && (criu.version >= criuFreezerV2 || dir != c.State.CgroupPaths[""]) {
 		opts.FreezeCgroup = new(dir)
 	}
 	if o.PageServerAddr != "" {
@@ -97,13 +89,13 @@ func (c *Container) Checkpoint(o CheckpointOpts) error {
 	var status *os.File // written a \0 at the status-ready notification (criu 3.15+)
 	var extra []*os.File
 	if o.LazyPages {
-		if err := criuFeatureCheck(criuPath, &rpc.CriuFeatures{LazyPages: new(true)}); err != nil {
+		if err := criuFeatureCheck(criu.path, &rpc.CriuFeatures{LazyPages: new(true)}); err != nil {
 			return fmt.Errorf("--lazy-pages: %w", err)
 		}
 		if o.Status != nil {
 			// Closed at the latest at the end: a reader must not wait on husk's copy.
 			defer o.Status.Close()
-			if version >= criuStatusNotify {
+			if criu.version >= criuStatusNotify {
 				status = o.Status
 			} else {
 				// Older criu writes it itself: it gets the fd as its fd 4.
@@ -122,7 +114,7 @@ func (c *Container) Checkpoint(o CheckpointOpts) error {
 		}
 	}
 	dumped := false
-	s := &swrk{path: criuPath, extra: extra, notify: func(script string, _ int32, fds []int) error {
+	s := &swrk{path: criu.path, extra: extra, notify: func(script string, _ int32, fds []int) error {
 		closeFds(fds)
 		switch script {
 		case "post-dump":
@@ -138,7 +130,7 @@ func (c *Container) Checkpoint(o CheckpointOpts) error {
 	}}
 	_, err = s.run(&rpc.CriuReq{Type: &typ, Opts: opts})
 	if err != nil {
-		err = fmt.Errorf("checkpoint %s: %w", c.State.ID, explainCriu(criuPath, err, filepath.Join(logDir, "dump.log")))
+		err = fmt.Errorf("checkpoint %s: %w", c.State.ID, explainCriu(criu.path, err, o.logPath(dumpLog)))
 		if dumped && !o.LeaveRunning && !o.PreDump {
 			return &ErrDumped{Err: err}
 		}
@@ -167,25 +159,16 @@ func (c *Container) RemoveDumped() error {
 
 // externalNamespaces names the network and PID namespaces the container joined (a path in
 // its config) as external: criu leaves them out, and restore joins them again.
-func (c *Container) externalNamespaces(opts *rpc.CriuOpts, spec *specs.Spec, version int) error {
+func externalNamespaces(opts *rpc.CriuOpts, spec *specs.Spec, criu *criuSetup) error {
 	for _, ns := range spec.Linux.Namespaces {
-		var kind string
-		var need int
-		switch ns.Type {
-		case specs.NetworkNamespace:
-			kind, need = "net", criuExtNetNS
-		case specs.PIDNamespace:
-			kind, need = "pid", criuExtPidNS
-		default:
+		external, err := criu.externalNS(ns)
+		if err != nil {
+			return err
+		}
+		if !external {
 			continue
 		}
-		if ns.Path == "" {
-			continue
-		}
-		if version < need {
-			return fmt.Errorf("criu %s cannot checkpoint a container in an external %s namespace (%s): criu %s or later is needed",
-				versionString(version), kind, ns.Path, versionString(need))
-		}
+		kind := criuNSNames[ns.Type]
 		var st unix.Stat_t
 		if err := unix.Stat(ns.Path, &st); err != nil {
 			return fmt.Errorf("linux.namespaces: %s namespace %s: %w", kind, ns.Path, err)

@@ -80,22 +80,12 @@ type initConfig struct {
 // Create builds the container up to the point where its init waits on exec.fifo.
 func Create(opts CreateOpts) (*Container, error) {
 	t := newPhaseTimer("create")
-	if err := ValidateID(opts.ID); err != nil {
-		return nil, err
-	}
-	bundle, err := filepath.Abs(opts.Bundle)
-	if err != nil {
-		return nil, fmt.Errorf("bundle %s: %w", opts.Bundle, err)
-	}
-	spec, rootfs, err := LoadSpec(bundle)
+	cl, err := loadClaim(opts.Root, opts.ID, opts.Bundle, "created")
 	if err != nil {
 		return nil, err
 	}
-	if rootlessEUID() {
-		if err := validateRootless(spec); err != nil {
-			return nil, err
-		}
-	}
+	cl.systemdCgroup, cl.rootlessCgroups = opts.SystemdCgroup, opts.RootlessCgroups
+	spec := cl.spec
 	// Decided before anything exists, so that a refusal leaves nothing behind.
 	lsm, err := theHost.resolve(lsmRequest{field: "process.apparmorProfile", value: spec.Process.ApparmorProfile},
 		lsmRequest{field: "process.selinuxLabel", value: spec.Process.SelinuxLabel},
@@ -107,78 +97,18 @@ func Create(opts CreateOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkProcBindSources(spec, bundle); err != nil {
+	if err := checkProcBindSources(spec, cl.bundle); err != nil {
 		return nil, err
 	}
 	t.phase("load config")
 
-	// Resolved before anything exists; nothing is made until the state names it.
-	cg, unit, err := newCgroup(spec, opts.ID, opts.SystemdCgroup, opts.RootlessCgroups)
+	c, cg, err := cl.claim()
 	if err != nil {
 		return nil, err
-	}
-	if err := os.MkdirAll(opts.Root, 0o700); err != nil {
-		return nil, fmt.Errorf("create state root %s: %w", opts.Root, err)
-	}
-	dir := filepath.Join(opts.Root, opts.ID)
-	if err := os.Mkdir(dir, 0o711); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("container with id %s already exists", opts.ID)
-		}
-		return nil, fmt.Errorf("create state dir %s: %w", dir, err)
-	}
-	lock, err := lockDir(dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			// A delete of the id came between the mkdir and the lock: it is not ours to
-			// remove any more.
-			return nil, fmt.Errorf("container %s was deleted while it was being created", opts.ID)
-		}
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	c := &Container{Root: opts.Root, Dir: dir, lock: lock, State: &State{
-		ID: opts.ID, Bundle: bundle, Rootfs: rootfs, CgroupPaths: cg.Paths(), SystemdUnit: unit,
-		SystemdUser: unit != "" && opts.RootlessCgroups, Created: time.Now().UTC(),
-		CreatorPid: os.Getpid(),
-	}}
-	fail := func(err error) (*Container, error) {
-		os.RemoveAll(dir)
-		c.Close()
-		return nil, err
-	}
-	// Checked once the id is ours: a create of the same id that got there first is "already
-	// exists", not a cgroup in use.
-	if err := refuseUsedCgroup(cg, cgroupName(spec.Linux.CgroupsPath, opts.ID)); err != nil {
-		return fail(err)
-	}
-	if c.State.CreatorStartTime, _, err = procStartTime(os.Getpid()); err != nil {
-		return fail(fmt.Errorf("read own start time: %w", err))
-	}
-	if err := c.State.setSpec(spec); err != nil {
-		return fail(err)
-	}
-	if host := os.Getenv("NOTIFY_SOCKET"); host != "" {
-		if err := setupNotify(dir, spec); err != nil {
-			return fail(err)
-		}
-		c.State.NotifySocket = host
-	}
-	// The first state, before any cgroup exists: from here on, whenever husk is killed,
-	// delete finds what was made (the status reads "creating" while this process lives,
-	// "stopped" once it is gone).
-	if err := writeState(dir, c.State, false); err != nil {
-		return fail(err)
 	}
 	t.phase("state dir")
-	if opts.RootlessCgroups && !opts.SystemdCgroup {
-		// May make the cgroup (a delegated subtree) or decide on none; either way after the
-		// first state named it. With the systemd driver the user's own systemd instance
-		// makes the cgroup, and not getting it is an error, as in runc.
-		if cg, err = rootlessCgroup(cg, spec); err != nil {
-			return fail(err)
-		}
-		c.State.CgroupPaths = cgroupPaths(cg)
+	if c.State.NotifySocket != "" {
+		spec.Process.Env = append(spec.Process.Env, notifyEnv)
 	}
 	p := &parent{c: c, spec: spec, filter: filter, t: t, root: opts.Root,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr, consoleSocket: opts.ConsoleSocket,
@@ -187,7 +117,6 @@ func Create(opts CreateOpts) (*Container, error) {
 		noPivot: opts.NoPivot, noNewKeyring: opts.NoNewKeyring}
 	if err := p.create(opts.PidFile); err != nil {
 		p.abort()
-		c.Close()
 		return nil, err
 	}
 	t.done()
@@ -731,27 +660,19 @@ func (p *parent) configure() error {
 	}
 }
 
-// abort undoes a failed create: kill the init, remove its cgroup and the state dir.
+// abort undoes a failed create or exec: it kills the init; a create's container is discarded
+// with its cgroup (an exec's stays as it was).
 func (p *parent) abort() {
 	if p.sock != nil {
 		p.sock.Close()
 	}
-	if p.initPid > 0 {
-		unix.Kill(p.initPid, unix.SIGKILL)
-		waitGone(p.initPid, 2*time.Second)
-	}
+	killAndWait(p.initPid)
 	if p.cmd != nil {
 		p.cmd.Process.Kill()
 		p.cmd.Wait()
 	}
-	if p.cgroup != nil && !p.exec {
-		p.cgroup.Kill(unix.SIGKILL)
-		if err := p.cgroup.Destroy(); err != nil {
-			slog.Warn("remove cgroup of failed container", "id", p.c.State.ID, "error", err)
-		}
-	}
 	if !p.exec {
-		os.RemoveAll(p.c.Dir)
+		p.c.discard(p.cgroup)
 	}
 }
 

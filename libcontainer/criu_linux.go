@@ -24,11 +24,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
 	criu "github.com/checkpoint-restore/go-criu/v8"
 	"github.com/checkpoint-restore/go-criu/v8/rpc"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -84,6 +86,31 @@ const (
 	criuRestoresTimeNS = 31400 // restored processes are put in a new time namespace
 )
 
+// criuSetup is the criu a checkpoint or a restore runs, as the flags ask for it.
+type criuSetup struct {
+	path    string
+	version int
+	cgMode  rpc.CriuCgMode
+}
+
+// setupCriu checks the flags criu gets, finds criu (the global --criu, else in $PATH) and asks
+// it for its version: what checkpoint and restore do before anything else.
+func setupCriu(o CriuOpts) (*criuSetup, error) {
+	cgMode, err := criuCgMode(o.ManageCgroupsMode)
+	if err != nil {
+		return nil, err
+	}
+	path, err := findCriu(o.CriuPath)
+	if err != nil {
+		return nil, err
+	}
+	version, err := criuVersion(path)
+	if err != nil {
+		return nil, err
+	}
+	return &criuSetup{path: path, version: version, cgMode: cgMode}, nil
+}
+
 // findCriu is the criu binary: the one given (the global --criu), else criu in $PATH.
 func findCriu(given string) (string, error) {
 	if given != "" {
@@ -98,6 +125,34 @@ func findCriu(given string) (string, error) {
 		return "", errors.New("criu is not installed (no criu in $PATH): checkpoint and restore need it (Debian package criu, or https://criu.org)")
 	}
 	return path, nil
+}
+
+// criuNSNames are criu's names of namespace kinds.
+var criuNSNames = map[specs.LinuxNamespaceType]string{
+	specs.PIDNamespace: "pid", specs.NetworkNamespace: "net", specs.MountNamespace: "mnt",
+	specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.UserNamespace: "user",
+	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
+}
+
+// criuExternalNS are the versions of criu that can leave a namespace of a kind out of a dump
+// (external) and join it again on restore.
+var criuExternalNS = map[specs.LinuxNamespaceType]int{
+	specs.NetworkNamespace: criuExtNetNS, specs.PIDNamespace: criuExtPidNS,
+}
+
+// externalNS says whether ns is one criu takes as external: a network or PID namespace the
+// config joins by path, which a dump leaves out and a restore joins again (by an fd, under the
+// name criuNSKey gives it); this criu must be new enough for that.
+func (s *criuSetup) externalNS(ns specs.LinuxNamespace) (bool, error) {
+	need, ok := criuExternalNS[ns.Type]
+	if !ok || ns.Path == "" {
+		return false, nil
+	}
+	if s.version < need {
+		return false, fmt.Errorf("linux.namespaces: criu %s cannot checkpoint or restore a container in an external %s namespace (%s): criu %s or later is needed",
+			versionString(s.version), criuNSNames[ns.Type], ns.Path, versionString(need))
+	}
+	return true, nil
 }
 
 // criuVersion asks criu for its version; a criu that cannot even answer that is explained
@@ -216,28 +271,43 @@ func criuNSKey(kind string) string {
 	return "extRoot" + strings.ToUpper(kind[:1]) + kind[1:] + "NS"
 }
 
+// Names of criu's logs, in the work directory (logPath).
+const (
+	dumpLog    = "dump.log"
+	restoreLog = "restore.log"
+)
+
+// logPath is where criu writes its log name: the work directory, which is the image
+// directory unless --work-path names another.
+func (o CriuOpts) logPath(name string) string {
+	if o.WorkPath != "" {
+		return filepath.Join(o.WorkPath, name)
+	}
+	return filepath.Join(o.ImagePath, name)
+}
+
 // criuDirs opens the image directory and the work directory (created when missing) and
-// puts their fds in opts; it returns the log's directory and a closer.
-func criuDirs(o CriuOpts, opts *rpc.CriuOpts) (string, func(), error) {
+// puts their fds in opts; it returns a closer.
+func criuDirs(o CriuOpts, opts *rpc.CriuOpts) (func(), error) {
 	img, err := os.OpenFile(o.ImagePath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return "", nil, fmt.Errorf("--image-path: %w", err)
+		return nil, fmt.Errorf("--image-path: %w", err)
 	}
 	opts.ImagesDirFd = new(int32(img.Fd()))
 	if o.WorkPath == "" {
-		return o.ImagePath, func() { img.Close() }, nil
+		return func() { img.Close() }, nil
 	}
 	if err := os.Mkdir(o.WorkPath, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		img.Close()
-		return "", nil, fmt.Errorf("--work-path: %w", err)
+		return nil, fmt.Errorf("--work-path: %w", err)
 	}
 	work, err := os.OpenFile(o.WorkPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		img.Close()
-		return "", nil, fmt.Errorf("--work-path: %w", err)
+		return nil, fmt.Errorf("--work-path: %w", err)
 	}
 	opts.WorkDirFd = new(int32(work.Fd()))
-	return o.WorkPath, func() { img.Close(); work.Close() }, nil
+	return func() { img.Close(); work.Close() }, nil
 }
 
 // swrk is one run of `criu swrk`.

@@ -131,3 +131,51 @@ func TestOnTmpfs(t *testing.T) {
 		}
 	}
 }
+
+// The network and PID namespaces a config joins by path are external to criu, each only from
+// the criu version that can leave it out of a dump and join it again; others are joined by path.
+func TestExternalNS(t *testing.T) {
+	for _, tc := range []struct {
+		ns       specs.LinuxNamespace
+		version  int
+		external bool
+		err      string
+	}{
+		{specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: "/run/netns/a"}, criuExtNetNS, true, ""},
+		{specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: "/run/netns/a"}, criuExtNetNS - 1, false, "criu 3.10.99 cannot checkpoint or restore a container in an external net namespace (/run/netns/a): criu 3.11.0 or later"},
+		{specs.LinuxNamespace{Type: specs.PIDNamespace, Path: "/proc/1/ns/pid"}, criuExtPidNS, true, ""},
+		{specs.LinuxNamespace{Type: specs.PIDNamespace, Path: "/proc/1/ns/pid"}, criuExtNetNS, false, "external pid namespace (/proc/1/ns/pid): criu 3.15.0 or later"},
+		{specs.LinuxNamespace{Type: specs.NetworkNamespace}, 30000, false, ""},
+		{specs.LinuxNamespace{Type: specs.IPCNamespace, Path: "/proc/1/ns/ipc"}, 30000, false, ""},
+	} {
+		external, err := (&criuSetup{version: tc.version}).externalNS(tc.ns)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.HasPrefix(err.Error(), "linux.namespaces: ") {
+				t.Errorf("externalNS(%v) with criu %d: %v, want an error with %q", tc.ns, tc.version, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || external != tc.external {
+			t.Errorf("externalNS(%v) with criu %d = %v, %v; want %v", tc.ns, tc.version, external, err, tc.external)
+		}
+	}
+}
+
+// A bad --manage-cgroups-mode is refused before criu is looked for; criu's log goes to the
+// work directory, else the image directory.
+func TestSetupCriuAndLogPath(t *testing.T) {
+	_, err := setupCriu(CriuOpts{ManageCgroupsMode: "bogus", CriuPath: "/nonexistent/criu"})
+	if err == nil || !strings.Contains(err.Error(), "--manage-cgroups-mode") {
+		t.Errorf("setupCriu with a bad mode and no criu: %v, want the mode refused", err)
+	}
+	_, err = setupCriu(CriuOpts{CriuPath: "/nonexistent/criu"})
+	if err == nil || !strings.Contains(err.Error(), "--criu /nonexistent/criu") {
+		t.Errorf("setupCriu without criu: %v, want --criu named", err)
+	}
+	if got := (CriuOpts{ImagePath: "/img"}).logPath(restoreLog); got != "/img/restore.log" {
+		t.Errorf("logPath without a work path = %s", got)
+	}
+	if got := (CriuOpts{ImagePath: "/img", WorkPath: "/work"}).logPath(dumpLog); got != "/work/dump.log" {
+		t.Errorf("logPath with a work path = %s", got)
+	}
+}

@@ -22,8 +22,10 @@ import (
 
 const notifyInContainer = "/run/notify/notify.sock"
 
-// setupNotify prepares the container side at create: the directory, its mount and the env.
-func setupNotify(dir string, spec *specs.Spec) error {
+// addNotifyMount makes the container's notify directory and binds it in at /run/notify (the
+// socket itself is made by start). The saved config holds the mount, as runc's does: a
+// checkpoint must name it to criu as external, and a restore binds the new container's there.
+func addNotifyMount(dir string, spec *specs.Spec) error {
 	d := filepath.Join(dir, "notify")
 	if err := os.Mkdir(d, 0o755); err != nil {
 		return fmt.Errorf("NOTIFY_SOCKET: create %s: %w", d, err)
@@ -32,9 +34,13 @@ func setupNotify(dir string, spec *specs.Spec) error {
 		Destination: filepath.Dir(notifyInContainer), Source: d, Type: "bind",
 		Options: []string{"bind", "nosuid", "noexec", "nodev", "ro"},
 	})
-	spec.Process.Env = append(spec.Process.Env, "NOTIFY_SOCKET="+notifyInContainer)
 	return nil
 }
+
+// notifyEnv tells a created container's process where the socket is. Only its init gets it,
+// not the saved config: exec'd processes go without, as with runc (whose exec reads the
+// bundle's config), and a restored process has the environment it was checkpointed with.
+const notifyEnv = "NOTIFY_SOCKET=" + notifyInContainer
 
 // notifyListener is start's end of the container's notify socket.
 type notifyListener struct {

@@ -30,13 +30,10 @@ type RestoreOpts struct {
 	PidFile         string
 	LsmProfile      string // TYPE:NAME, the LSM profile the processes are restored with
 	LsmMountContext string
-}
-
-// criuNSNames are criu's names of namespace kinds.
-var criuNSNames = map[specs.LinuxNamespaceType]string{
-	specs.PIDNamespace: "pid", specs.NetworkNamespace: "net", specs.MountNamespace: "mnt",
-	specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.UserNamespace: "user",
-	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
+	// RootlessCgroups: --rootless, the cgroup decided as create decides it (rootlessCgroup);
+	// that no cgroup can be made is refused there by the field that needs one, and here
+	// otherwise.
+	RootlessCgroups bool
 }
 
 // Restore makes a container from a checkpoint: the bundle's config (as create reads it)
@@ -44,58 +41,39 @@ var criuNSNames = map[specs.LinuxNamespaceType]string{
 // namespaces (or the ones the config names). The container's state is saved under the new
 // id with the restored init's pid; it runs when Restore returns. On failure nothing is left.
 func Restore(o RestoreOpts) (*Container, error) {
-	if err := ValidateID(o.ID); err != nil {
-		return nil, err
+	if rootlessEUID() {
+		// runc tries, and fails binding the rootfs for criu.
+		return nil, fmt.Errorf("restore as an unprivileged user (uid %d) is not supported: criu needs root (husk runs it without --unprivileged), and so do the mounts restore makes for it", os.Geteuid())
 	}
-	bundle, err := filepath.Abs(o.Bundle)
-	if err != nil {
-		return nil, fmt.Errorf("bundle %s: %w", o.Bundle, err)
-	}
-	spec, rootfs, err := LoadSpec(bundle)
+	cl, err := loadClaim(o.Root, o.ID, o.Bundle, "restored")
 	if err != nil {
 		return nil, err
 	}
+	cl.rootlessCgroups = o.RootlessCgroups
+	spec := cl.spec
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
 		return nil, errors.New("process.terminal is true but no --console-socket was given")
 	}
 	if !spec.Process.Terminal && o.ConsoleSocket != "" {
 		return nil, errors.New("--console-socket was given but process.terminal is false: the restored container has no terminal to send")
 	}
-	r := &restorer{o: o, spec: spec, bundle: bundle, rootfs: rootfs}
+	r := &restorer{o: o, spec: spec, bundle: cl.bundle, rootfs: cl.rootfs}
 	if err := r.check(); err != nil {
 		return nil, err
 	}
-	// Resolved before anything exists; nothing is made until the state names it.
-	cg, err := cgroups.New(spec.Linux.CgroupsPath, o.ID)
-	if err != nil {
-		return nil, fmt.Errorf("linux.cgroupsPath: %w", err)
-	}
-	if err := os.MkdirAll(o.Root, 0o700); err != nil {
-		return nil, fmt.Errorf("create state root %s: %w", o.Root, err)
-	}
-	dir := filepath.Join(o.Root, o.ID)
-	if err := os.Mkdir(dir, 0o711); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("container with id %s already exists", o.ID)
-		}
-		return nil, fmt.Errorf("create state dir %s: %w", dir, err)
-	}
 	// The container lock is held throughout, as by create: a restore makes a container.
-	lock, err := lockDir(dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("container %s was deleted while it was being restored", o.ID)
-		}
-		os.RemoveAll(dir)
+	if r.c, r.cgroup, err = cl.claim(); err != nil {
 		return nil, err
 	}
-	r.c = &Container{Root: o.Root, Dir: dir, lock: lock, State: &State{
-		ID: o.ID, Bundle: bundle, Rootfs: rootfs, CgroupPaths: cg.Paths(), Created: time.Now().UTC(),
-		CreatorPid: os.Getpid(),
-	}}
-	if err := r.restore(cg); err != nil {
+	if r.cgroup == nil {
+		// Rootless without cgroup access. criu would restore the processes into husk's own
+		// cgroup, and set the limits of the images there (--manage-cgroups-mode full): runc
+		// refuses this too.
+		r.c.discard(nil)
+		return nil, errors.New("--rootless: no permission to create the container's cgroup, and restore needs one (criu would restore into husk's own)")
+	}
+	if err := r.restore(); err != nil {
 		r.abort()
-		r.c.Close()
 		return nil, err
 	}
 	return r.c, nil
@@ -108,9 +86,7 @@ type restorer struct {
 	bundle      string
 	rootfs      string
 	c           *Container
-	criuPath    string
-	version     int
-	cgMode      rpc.CriuCgMode
+	criu        *criuSetup
 	descriptors []string // the container's stdio at checkpoint (descriptorsFile)
 	cgroup      cgroups.Manager
 	pid         int      // the restored init, once criu said so
@@ -120,14 +96,11 @@ type restorer struct {
 // check refuses what cannot work before anything is made.
 func (r *restorer) check() error {
 	o := r.o
-	path, err := findCriu(o.CriuPath)
+	criu, err := setupCriu(o.CriuOpts)
 	if err != nil {
 		return err
 	}
-	r.criuPath = path
-	if r.cgMode, err = criuCgMode(o.ManageCgroupsMode); err != nil {
-		return err
-	}
+	r.criu = criu
 	data, err := os.ReadFile(filepath.Join(o.ImagePath, descriptorsFile))
 	if err != nil {
 		return fmt.Errorf("--image-path %s: not a checkpoint of a container: %w", o.ImagePath, err)
@@ -139,46 +112,23 @@ func (r *restorer) check() error {
 		if ns.Type == specs.CgroupNamespace && ns.Path != "" {
 			return fmt.Errorf("linux.namespaces: criu cannot restore into an existing cgroup namespace (%s)", ns.Path)
 		}
-	}
-	if r.version, err = criuVersion(path); err != nil {
-		return err
+		if _, err := criu.externalNS(ns); err != nil {
+			return err
+		}
 	}
 	for _, f := range []struct{ name, value string }{{"--lsm-profile", o.LsmProfile}, {"--lsm-mount-context", o.LsmMountContext}} {
-		if f.value != "" && r.version < criuLSMOverride {
-			return fmt.Errorf("%s needs criu %s or later (this is %s)", f.name, versionString(criuLSMOverride), versionString(r.version))
+		if f.value != "" && criu.version < criuLSMOverride {
+			return fmt.Errorf("%s needs criu %s or later (this is %s)", f.name, versionString(criuLSMOverride), versionString(criu.version))
 		}
 	}
 	return nil
 }
 
-// restore runs criu with the container's first state saved (as create's: the status reads
-// "creating" while this process lives, and delete finds the cgroup after a kill).
-func (r *restorer) restore(cg cgroups.Manager) error {
+// restore runs criu, the container's first state saved (by claim, as create's: the status
+// reads "creating" while this process lives, and delete finds the cgroup after a kill).
+func (r *restorer) restore() error {
 	o, spec := r.o, r.spec
-	// A restore of the same id that got there first is "already exists", not a cgroup in use.
-	if err := refuseUsedCgroup(cg, cgroupName(spec.Linux.CgroupsPath, o.ID)); err != nil {
-		return err
-	}
-	var err error
-	if r.c.State.CreatorStartTime, _, err = procStartTime(os.Getpid()); err != nil {
-		return fmt.Errorf("read own start time: %w", err)
-	}
-	if err := r.c.State.setSpec(spec); err != nil {
-		return err
-	}
-	if host := os.Getenv("NOTIFY_SOCKET"); host != "" {
-		// The container had husk's notify socket bound in (create does this): the same
-		// mount, from this container's directory, so that the images find it.
-		if err := setupNotify(r.c.Dir, spec); err != nil {
-			return err
-		}
-	}
-	if err := writeState(r.c.Dir, r.c.State, false); err != nil {
-		return err
-	}
-	r.cgroup = cg
-
-	opts := o.rpcOpts(&r.cgMode, "restore.log", spec.Annotations)
+	opts := o.rpcOpts(&r.criu.cgMode, restoreLog, spec.Annotations)
 	// Devices as criu finds them; the restored root task a child of husk (not of criu).
 	opts.EvasiveDevices = new(true)
 	opts.RstSibling = new(true)
@@ -187,10 +137,6 @@ func (r *restorer) restore(cg cgroups.Manager) error {
 	}
 	if o.LsmMountContext != "" {
 		opts.LsmMountContext = new(o.LsmMountContext)
-	}
-	logDir := o.ImagePath
-	if o.WorkPath != "" {
-		logDir = o.WorkPath
 	}
 	closeDirs := func() {}
 	defer func() { closeDirs() }()
@@ -223,14 +169,14 @@ func (r *restorer) restore(cg cgroups.Manager) error {
 
 	typ := rpc.CriuReqType_RESTORE
 	s := &swrk{
-		path: r.criuPath, extra: extra,
+		path: r.criu.path, extra: extra,
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
 		start: func(cmd *exec.Cmd) error {
 			return inPrivateMountNS(func() error {
 				// Opened in the namespace criu runs in: criu works (and mounts) in its
 				// work directory, which must be one of that namespace's mounts.
 				var err error
-				if _, closeDirs, err = criuDirs(o.CriuOpts, opts); err != nil {
+				if closeDirs, err = criuDirs(o.CriuOpts, opts); err != nil {
 					closeDirs = func() {}
 					return err
 				}
@@ -254,7 +200,7 @@ func (r *restorer) restore(cg cgroups.Manager) error {
 		notify:  r.notify,
 	}
 	if _, err := s.run(&rpc.CriuReq{Type: &typ, Opts: opts}); err != nil {
-		return fmt.Errorf("restore %s: %w", o.ID, explainCriu(r.criuPath, err, filepath.Join(logDir, "restore.log")))
+		return fmt.Errorf("restore %s: %w", o.ID, explainCriu(r.criu.path, err, o.logPath(restoreLog)))
 	}
 	if r.pid <= 0 {
 		return fmt.Errorf("restore %s: criu did not report the restored process", o.ID)
@@ -272,25 +218,20 @@ func (r *restorer) namespaces(opts *rpc.CriuOpts) ([]*os.File, error) {
 			continue
 		}
 		kind := criuNSNames[ns.Type]
-		switch ns.Type {
-		case specs.NetworkNamespace, specs.PIDNamespace:
-			need := criuExtNetNS
-			if ns.Type == specs.PIDNamespace {
-				need = criuExtPidNS
-			}
-			if r.version < need {
-				return extra, fmt.Errorf("criu %s cannot restore into an external %s namespace (%s): criu %s or later is needed",
-					versionString(r.version), kind, ns.Path, versionString(need))
-			}
-			f, err := os.Open(ns.Path)
-			if err != nil {
-				return extra, fmt.Errorf("linux.namespaces: %s namespace: %w", kind, err)
-			}
-			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: new(criuNSKey(kind)), Fd: new(int32(4 + len(extra)))})
-			extra = append(extra, f)
-		default:
-			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: new(kind), NsFile: new(ns.Path)})
+		external, err := r.criu.externalNS(ns)
+		if err != nil {
+			return extra, err
 		}
+		if !external {
+			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: new(kind), NsFile: new(ns.Path)})
+			continue
+		}
+		f, err := os.Open(ns.Path)
+		if err != nil {
+			return extra, fmt.Errorf("linux.namespaces: %s namespace: %w", kind, err)
+		}
+		opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: new(criuNSKey(kind)), Fd: new(int32(4 + len(extra)))})
+		extra = append(extra, f)
 	}
 	return extra, nil
 }
@@ -302,7 +243,7 @@ func (r *restorer) criuStarted(pid int, opts *rpc.CriuOpts) error {
 	if err := r.cgroup.Apply(pid); err != nil {
 		return fmt.Errorf("put criu (pid %d) in the container's cgroup: %w", pid, err)
 	}
-	if err := r.cgroup.Set(cgroupResources(r.spec)); err != nil {
+	if err := r.cgroup.Set(rootlessResources(cgroupResources(r.spec))); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	own, err := ownCgroups(fmt.Sprint(pid))
@@ -379,7 +320,7 @@ func (r *restorer) saveState() error {
 	state.CgroupPaths = r.cgroup.Paths()
 	state.ExternalFds = r.externalFds
 	namespaces := r.spec.Linux.Namespaces
-	if r.version >= criuRestoresTimeNS && !hasNamespace(namespaces, specs.TimeNamespace) && inNewTimeNS(r.pid) {
+	if r.criu.version >= criuRestoresTimeNS && !hasNamespace(namespaces, specs.TimeNamespace) && inNewTimeNS(r.pid) {
 		// criu restores into a time namespace of its own, to keep the clocks the processes
 		// saw: exec must join it, so the saved config lists it (as runc's does).
 		r.spec.Linux.Namespaces = append(namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace})
@@ -406,18 +347,11 @@ func inNewTimeNS(pid int) bool {
 	return err1 == nil && err2 == nil && theirs != ours
 }
 
-// abort undoes a failed restore: the restored processes (criu kills them itself when it
-// fails; not when husk failed after it), the cgroup and the state directory.
+// abort undoes a failed restore: the restored init (criu kills the processes itself when it
+// fails; not when husk failed after it), then the container with its cgroup.
 func (r *restorer) abort() {
-	if r.pid > 0 {
-		unix.Kill(r.pid, unix.SIGKILL)
-		waitGone(r.pid, 2*time.Second)
-	}
-	if r.cgroup != nil {
-		r.cgroup.Kill(unix.SIGKILL)
-		r.cgroup.Destroy()
-	}
-	os.RemoveAll(r.c.Dir)
+	killAndWait(r.pid)
+	r.c.discard(r.cgroup)
 }
 
 // inPrivateMountNS runs fn on a thread of its own in a new mount namespace, where the host's

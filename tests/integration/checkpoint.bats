@@ -332,6 +332,60 @@ cgroup_of() {
 	assert_nothing_left
 }
 
+# fake_checkpoint DIR: an image directory as far as restore reads it before criu runs (the
+# stdio the container had); criu finds no images there and fails.
+fake_checkpoint() {
+	mkdir -p "$1"
+	echo '["pipe:[1]", "pipe:[2]", "pipe:[3]"]' >"$1/descriptors.json"
+}
+
+@test "restore with bad input fails leaving nothing: a bad id, an id or a cgroup in use, images criu cannot restore" {
+	fake_checkpoint "$TESTDIR/fake"
+	local id other pid
+	id=$(new_id)
+	run ! husk restore -d --image-path "$TESTDIR/fake" "../$id" </dev/null
+	# runc: "invalid container ID format".
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"../$id"* ]] || fail "the error does not name the id: $output"
+	[ ! -e "$TESTDIR/$id" ] || fail "a state directory was made outside the root"
+	assert_nothing_left
+
+	# An id in use: "already exists", and the container there is left as it was.
+	start_sleeper
+	other=$CID
+	pid=$(container_pid "$other")
+	run ! husk restore -d --image-path "$TESTDIR/fake" --work-path "$TESTDIR/rwork" "$other" </dev/null
+	[[ "$output" == *"already exists"* ]] || fail "$output"
+	[ "$(container_status "$other")" = running ]
+	[ "$(container_pid "$other")" = "$pid" ]
+	[ -s "$ROOT/$other/state.json" ]
+
+	# Its cgroup, as linux.cgroupsPath of the restored container: in use, refused.
+	local cg
+	cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+	if [ -n "$cg" ] && [ -d "/sys/fs/cgroup$cg" ]; then
+		update_config '.linux.cgroupsPath = "'"$cg"'"'
+	else # cgroup v1: the pids hierarchy's path
+		cg=$(awk -F: '$2 == "pids" { print $3 }' "/proc/$pid/cgroup")
+		update_config '.linux.cgroupsPath = "'"$cg"'"'
+	fi
+	run ! husk restore -d --image-path "$TESTDIR/fake" --work-path "$TESTDIR/rwork" "$id" </dev/null
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"linux.cgroupsPath"*"not empty"* ]] || fail "$output"
+	[ "$(container_pid "$other")" = "$pid" ]
+	run -0 husk delete -f "$other"
+	assert_nothing_left
+
+	# Images criu cannot restore: criu fails once the id is claimed, its cgroup made (named
+	# in cgroupsPath) and, under NOTIFY_SOCKET, the socket's directory made.
+	update_config '.linux.cgroupsPath = "/'"$id"'" | .linux.resources.pids = {limit: 77}'
+	local rc=0
+	NOTIFY_SOCKET=$TESTDIR/notify.sock husk restore -d --image-path "$TESTDIR/fake" --work-path "$TESTDIR/rwork" "$id" \
+		</dev/null >"$TESTDIR/restore.out" 2>&1 || rc=$?
+	[ "$rc" -ne 0 ] || fail "the restore succeeded: $(cat "$TESTDIR/restore.out")"
+	# It failed where criu ran, not before.
+	[ "$HUSK_NAME" != husk ] || grep -q "restore $id: .*criu" "$TESTDIR/restore.out" || fail "$(cat "$TESTDIR/restore.out")"
+	assert_nothing_left
+}
+
 @test "checkpoint and restore: the counter runs on from where it was, same pids inside, new stdio pipes, exec works" {
 	requires_criu
 	local id pid spid
@@ -1004,6 +1058,86 @@ wait_exit() {
 	if [ "$HUSK_NAME" = husk ]; then
 		[[ "$output" == *"$TESTDIR/rwork/restore.log"* ]] || fail "the error does not name criu's log: $output"
 	fi
+}
+
+@test "NOTIFY_SOCKET: a container made under it is checkpointed; restored under it, its /run/notify is the new container's and nothing is relayed" {
+	requires_criu
+	start_notify_listener
+	set_args sh -c "$COUNTER"
+	setup_pipes
+	local id id2
+	id=$(new_id)
+	NOTIFY_SOCKET=$TESTDIR/notify.sock piped create --bundle "$BUNDLE" "$id"
+	# start relays the container's messages until READY=1, sent here to the socket it listens on.
+	NOTIFY_SOCKET=$TESTDIR/notify.sock husk start "$id" >"$TESTDIR/start.out" 2>&1 &
+	local starter=$!
+	track_pid "$starter"
+	wait_for_socket "$ROOT/$id/notify/notify.sock"
+	send_notify "$ROOT/$id/notify/notify.sock" READY=1
+	wait "$starter" || fail "start failed: $(cat "$TESTDIR/start.out")"
+	grep -q '^READY=1' "$TESTDIR/notify.log" || fail "READY=1 was not relayed: $(cat "$TESTDIR/notify.log")"
+	LAST=
+	next_count
+	next_count
+	# The bind of the socket's directory is named to criu (husk could not dump it before).
+	checkpoint "$id"
+	drain_counter
+	local before=$LAST
+	# Without NOTIFY_SOCKET the restore has no directory to bind there: criu fails, as with runc.
+	id2=$(new_id)
+	run ! husk restore -d --image-path "$TESTDIR/img" --work-path "$TESTDIR/rwork-none" "$id2" <&"$in_r"
+	assert_nothing_left
+	: >"$TESTDIR/notify.log"
+	NOTIFY_SOCKET=$TESTDIR/notify.sock restore "$id2"
+	next_count
+	[ "$COUNT" = $((before + 1)) ]
+	echo probe >"$ROOT/$id2/notify/probe"
+	run -0 --separate-stderr husk exec "$id2" cat /run/notify/probe
+	[ "$output" = probe ] || fail "/run/notify is not $ROOT/$id2/notify: $output"
+	# The restored init has the environment it had; an exec'd process gets none of it (runc's
+	# exec reads the bundle's config).
+	run -0 --separate-stderr husk exec "$id2" sh -c 'tr "\0" "\n" </proc/1/environ | grep ^NOTIFY_SOCKET=; echo "${NOTIFY_SOCKET-unset}"'
+	[ "$output" = "NOTIFY_SOCKET=/run/notify/notify.sock
+unset" ] || fail "$output"
+	# A restored container has told its readiness before the checkpoint: restore returned
+	# without waiting for READY=1, listens on no socket and relayed nothing (no MAINPID either).
+	[ ! -e "$ROOT/$id2/notify/notify.sock" ]
+	[ ! -s "$TESTDIR/notify.log" ] || fail "relayed: $(cat "$TESTDIR/notify.log")"
+}
+
+# ro_cgroupfs CMD...: runs CMD in a mount namespace of its own where the cgroup file system is
+# read-only (for that namespace only): no cgroup can be made there.
+ro_cgroupfs() {
+	unshare -m --propagation private sh -c 'mount -o remount,bind,ro /sys/fs/cgroup && exec "$@"' sh "$@"
+}
+
+@test "--rootless=true: with no permission to make the cgroup, restore decides as create and refuses, as runc; nothing left" {
+	requires_criu
+	runc_1_1 && skip "runc 1.1 gives criu no cgroup root on cgroup v2 (it restores into the images' cgroup)"
+	local id
+	id=$(new_id)
+	run_counter "$id"
+	checkpoint "$id"
+	# create runs a rootless container without a cgroup in the runtime's own; criu would restore
+	# the processes there, and set the limits of the images there (--manage-cgroups-mode full).
+	run ! ro_cgroupfs "$HUSK" --root "$ROOT" --rootless=true restore -d --image-path "$TESTDIR/img" --work-path "$TESTDIR/rwork" "$id" <&"$in_r"
+	# runc: "cgroup manager can not access cgroup (rootless container)".
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"--rootless: no permission to create the container's cgroup, and restore needs one"* ]] ||
+		fail "$output"
+	assert_nothing_left
+	# A cgroupsPath is refused by name, as create refuses it.
+	update_config '.linux.cgroupsPath = "/'"$id"'"'
+	run ! ro_cgroupfs "$HUSK" --root "$ROOT" --rootless=true restore -d --image-path "$TESTDIR/img" --work-path "$TESTDIR/rwork" "$id" <&"$in_r"
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"linux.cgroupsPath \"/$id\": rootless, and no permission to create it"* ]] || fail "$output"
+	assert_nothing_left
+	# Not rootless: the cgroup that cannot be made is an error too, once criu runs.
+	run ! ro_cgroupfs "$HUSK" --root "$ROOT" --rootless=false restore -d --image-path "$TESTDIR/img" --work-path "$TESTDIR/rwork" "$id" <&"$in_r"
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"put criu"*"read-only file system"* ]] || fail "$output"
+	assert_nothing_left
+	# Where the cgroup can be made, --rootless=true restores into it.
+	update_config 'del(.linux.cgroupsPath)'
+	HUSK_GLOBAL_OPTS="$HUSK_GLOBAL_OPTS --rootless=true" restore "$id"
+	[[ "$(cgroup_of "$(container_pid "$id")")" == */"$id" ]] || fail "restored into $(cgroup_of "$(container_pid "$id")")"
 }
 
 # pm runs podman with its state, storage and configuration under $TESTDIR/podman and the

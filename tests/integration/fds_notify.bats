@@ -16,35 +16,6 @@ setup_file() {
 	mkdir -p "$TOOLS"
 	(cd "$REPO_ROOT" && CGO_ENABLED=0 go build -o "$TOOLS/sdnotify" ./tests/cmd/sdnotify)
 	(cd "$REPO_ROOT" && CGO_ENABLED=0 go build -o "$TOOLS/pidfdrecv" ./tests/cmd/pidfdrecv)
-	# The host end of NOTIFY_SOCKET, as systemd has it: a unixgram socket that
-	# logs every datagram as one line (newlines inside shown as ';').
-	cat >"$TOOLS/notify_listen.py" <<-'EOF'
-		import os, socket, sys
-		path, log = sys.argv[1], sys.argv[2]
-		s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-		s.bind(path + ".tmp")
-		os.rename(path + ".tmp", path)
-		with open(log, "a") as f:
-		    while True:
-		        msg = s.recv(65536).decode(errors="replace")
-		        f.write(msg.replace("\n", ";") + "\n")
-		        f.flush()
-	EOF
-}
-
-# start_notify_listener listens on $TESTDIR/notify.sock, logging to
-# $TESTDIR/notify.log.
-start_notify_listener() {
-	: >"$TESTDIR/notify.log"
-	python3 "$TOOLS/notify_listen.py" "$TESTDIR/notify.sock" "$TESTDIR/notify.log" \
-		</dev/null >/dev/null 2>"$TESTDIR/notify.err" 3>&- &
-	track_pid $!
-	local _
-	for _ in $(seq 200); do
-		[ -S "$TESTDIR/notify.sock" ] && return 0
-		sleep 0.05
-	done
-	fail "notify listener did not start: $(cat "$TESTDIR/notify.err")"
 }
 
 # line_of prints the line number of the first line of notify.log matching $1.

@@ -437,6 +437,38 @@ wait_gone() {
 	fail "process $1 still exists"
 }
 
+# start_notify_listener listens on $TESTDIR/notify.sock as systemd does on NOTIFY_SOCKET's host
+# end: a unixgram socket that logs every datagram to $TESTDIR/notify.log as one line (newlines
+# inside shown as ';').
+start_notify_listener() {
+	: >"$TESTDIR/notify.log"
+	python3 -c '
+import os, socket, sys
+path, log = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path + ".tmp")
+os.rename(path + ".tmp", path)
+with open(log, "a") as f:
+    while True:
+        msg = s.recv(65536).decode(errors="replace")
+        f.write(msg.replace("\n", ";") + "\n")
+        f.flush()
+' "$TESTDIR/notify.sock" "$TESTDIR/notify.log" </dev/null >/dev/null 2>"$TESTDIR/notify.err" 3>&- &
+	track_pid $!
+	local _
+	for _ in $(seq 200); do
+		[ -S "$TESTDIR/notify.sock" ] && return 0
+		sleep 0.05
+	done
+	fail "notify listener did not start: $(cat "$TESTDIR/notify.err")"
+}
+
+# send_notify SOCKET MESSAGE sends MESSAGE as one datagram to the unixgram socket SOCKET, as
+# sd_notify does.
+send_notify() {
+	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(sys.argv[2].encode(), sys.argv[1])' "$1" "$2"
+}
+
 # run_sh runs a container whose process is `sh -c SCRIPT` in the foreground;
 # for `run` to capture its output and exit status.
 # Usage: run -0 run_sh 'cat /proc/self/status'

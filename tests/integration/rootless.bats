@@ -205,3 +205,17 @@ teardown() {
 	run -0 tr -d '\r' <"$TESTDIR/tty.out"
 	[[ "$output" == *"/dev/pts/"* ]] && [[ "$output" == *"IS-A-TTY"* ]] || fail "terminal output: $output $(cat "$TESTDIR/tty.err")"
 }
+
+@test "restore as the user is refused before anything is made, nothing left" {
+	# A checkpoint as far as restore reads it before criu runs.
+	mkdir "$TESTDIR/img"
+	echo '["pipe:[1]", "pipe:[2]", "pipe:[3]"]' >"$TESTDIR/img/descriptors.json"
+	chown -R "$RL_USER:" "$TESTDIR/img"
+	# runc tries, and fails binding the rootfs for criu (EPERM).
+	run ! rl restore -d --bundle "$BUNDLE" --image-path "$TESTDIR/img" --work-path "$TESTDIR/img/work" "$(new_id)" </dev/null
+	if [ "$HUSK_NAME" = husk ]; then
+		[[ "$output" == *"restore as an unprivileged user (uid $RL_UID) is not supported: criu needs root"* ]] || fail "$output"
+		[ ! -e "$TESTDIR/img/work" ] || fail "criu's work directory was made"
+	fi
+	rl_assert_nothing_left
+}
