@@ -80,6 +80,7 @@ requires() {
 			command -v unshare >/dev/null || skip "test requires unshare(1)"
 			;;
 		husk)
+			# Prefer husk_only WHY: its skip message says why.
 			[ "$HUSK_NAME" = husk ] || skip "test is specific to husk"
 			;;
 		apparmor)

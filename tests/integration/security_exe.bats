@@ -154,6 +154,7 @@ check_attack() {
 }
 
 @test "CVE-2016-9962: the created init is not dumpable" {
+	skip_runc '*' "its created init is dumpable: a process without CAP_SYS_PTRACE, or one exec'd into the created container, reads its exe and fds"
 	# Defence: the init is non-dumpable until it execs the workload, so a
 	# process without CAP_SYS_PTRACE cannot open its exe, fds or memory.
 	local id pid
@@ -174,6 +175,7 @@ check_attack() {
 }
 
 @test "CVE-2016-9962: a process exec'd into a created container cannot look into the init" {
+	skip_runc '*' "its created init is dumpable: a process without CAP_SYS_PTRACE, or one exec'd into the created container, reads its exe and fds"
 	# Defence: the same, from inside: the init (pid 1, still the runtime) is
 	# out of reach of a process exec'd next to it with the default caps.
 	local id
