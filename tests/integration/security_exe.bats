@@ -84,9 +84,15 @@ check_attack() {
 		sleep 0.05
 	done
 	[ "$(cat "/proc/$pid/wchan")" = wait_for_partner ] || fail "$HUSK_NAME did not block on its --log fifo"
+	# Wait until no thread of it runs the binary: gone, or a zombie leader with no thread left
+	# (its exe link goes with the leader's memory while other threads still map the binary,
+	# and the write would then fail with ETXTBSY).
 	run sh -c '
 		cat "$2" >/dev/null &
-		while [ -e /proc/$1/exe ] && [ "$(cut -d" " -f3 /proc/$1/stat 2>/dev/null)" != Z ]; do sleep 0.01; done
+		while st=$(cut -d" " -f3 /proc/$1/stat 2>/dev/null); do
+			[ "$st" = Z ] && [ "$(ls /proc/$1/task 2>/dev/null | wc -l)" -le 1 ] && break
+			sleep 0.01
+		done
 		if echo pwned >>/proc/self/fd/7; then echo wrote; else echo write-refused; fi
 	' sh "$pid" "$TESTDIR/husk-fifo" 7<"/proc/$pid/exe"
 	[ "$output" = wrote ] || fail "control attack: $output"
