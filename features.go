@@ -39,7 +39,7 @@ var featuresCommand = &cli.Command{
 				},
 				// "enabled" is whether the support is compiled in, not whether this host has
 				// the LSM (runtime-spec features.md): husk always has both. On a host without
-				// them an AppArmor profile is refused and SELinux labels are ignored.
+				// them an AppArmor profile and SELinux labels are refused.
 				Apparmor:        &features.Apparmor{Enabled: &yes},
 				Selinux:         &features.Selinux{Enabled: &yes},
 				IntelRdt:        &features.IntelRdt{Enabled: &no},

@@ -119,7 +119,7 @@ func (c *Container) Exec(opts ExecOpts) (int, error) {
 }
 
 // execLSM picks the exec's AppArmor profile and SELinux label: the flag, else the process's,
-// else the container's (which already warned at create when SELinux is off).
+// else the container's.
 func execLSM(opts ExecOpts, container *specs.Process) (lsmLabels, error) {
 	if err := validateSELinuxLabel("--process-label", opts.ProcessLabel); err != nil {
 		return lsmLabels{}, err
@@ -128,10 +128,10 @@ func execLSM(opts ExecOpts, container *specs.Process) (lsmLabels, error) {
 		if flagValue != "" {
 			return lsmRequest{field: flag, value: flagValue}
 		}
-		if own != "" && own != inherited {
+		if own != "" {
 			return lsmRequest{field: field, value: own}
 		}
-		return lsmRequest{field: field, value: inherited, quiet: true}
+		return lsmRequest{field: field, value: inherited}
 	}
 	profile := pick("--apparmor", opts.AppArmorProfile, "process.apparmorProfile", opts.Process.ApparmorProfile, container.ApparmorProfile)
 	label := pick("--process-label", opts.ProcessLabel, "process.selinuxLabel", opts.Process.SelinuxLabel, container.SelinuxLabel)

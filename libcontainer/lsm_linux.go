@@ -3,9 +3,7 @@ package libcontainer
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
-	"strings"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
@@ -28,17 +26,14 @@ type hostLSM struct {
 
 var theHost = hostLSM{appArmor: appArmorEnabled, selinux: selinuxEnabled}
 
-// lsmRequest is one setting and where it came from (a config field or a flag), for the error
-// or warning. quiet: inherited from the container, whose create already warned.
+// lsmRequest is one setting and where it came from (a config field or a flag), for the error.
 type lsmRequest struct {
 	field, value string
-	quiet        bool
 }
 
 // resolve decides what the init applies, as runc does: an AppArmor profile on a host without
-// AppArmor is an error (the container would run unconfined while its config says otherwise);
-// SELinux labels on a host without SELinux are ignored with one warning, since they have
-// nothing to apply to.
+// AppArmor, and an SELinux label on a host without SELinux, are errors (the container would run
+// unconfined, or its mounts unlabelled, while its config says otherwise).
 func (h hostLSM) resolve(profile, processLabel, mountLabel lsmRequest) (lsmLabels, error) {
 	var out lsmLabels
 	if profile.value != "" {
@@ -50,19 +45,14 @@ func (h hostLSM) resolve(profile, processLabel, mountLabel lsmRequest) (lsmLabel
 	if processLabel.value == "" && mountLabel.value == "" {
 		return out, nil
 	}
-	if h.selinux() {
-		out.ProcessLabel, out.MountLabel = processLabel.value, mountLabel.value
-		return out, nil
-	}
-	var ignored []string
-	for _, r := range []lsmRequest{processLabel, mountLabel} {
-		if r.value != "" && !r.quiet {
-			ignored = append(ignored, r.field)
+	if !h.selinux() {
+		for _, r := range []lsmRequest{processLabel, mountLabel} {
+			if r.value != "" {
+				return out, fmt.Errorf("%s: label %q specified but SELinux is disabled on the host", r.field, r.value)
+			}
 		}
 	}
-	if len(ignored) > 0 {
-		slog.Warn("SELinux is not enabled on this host: " + strings.Join(ignored, " and ") + " ignored")
-	}
+	out.ProcessLabel, out.MountLabel = processLabel.value, mountLabel.value
 	return out, nil
 }
 

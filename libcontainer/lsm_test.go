@@ -1,9 +1,8 @@
 package libcontainer
 
 import (
-	"bytes"
 	"errors"
-	"log/slog"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,17 +147,6 @@ func TestValidateAcceptsLSMFields(t *testing.T) {
 	}
 }
 
-// captureWarnings runs f with slog going to a buffer and returns what was logged.
-func captureWarnings(t *testing.T, f func()) string {
-	t.Helper()
-	var buf bytes.Buffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
-	defer slog.SetDefault(old)
-	f()
-	return buf.String()
-}
-
 func host(apparmor, selinux bool) hostLSM {
 	return hostLSM{appArmor: func() bool { return apparmor }, selinux: func() bool { return selinux }}
 }
@@ -178,20 +166,16 @@ func TestResolveLSM(t *testing.T) {
 		t.Fatalf("resolve with AppArmor = %+v, %v", got, err)
 	}
 
-	// No SELinux: labels are dropped with one warning naming them.
-	var out lsmLabels
-	logged := captureWarnings(t, func() { out, err = host(false, false).resolve(lsmRequest{}, plabel, mlabel) })
-	if err != nil || out != (lsmLabels{}) {
-		t.Fatalf("resolve without SELinux = %+v, %v", out, err)
-	}
-	if strings.Count(logged, "level=WARN") != 1 || !strings.Contains(logged, "process.selinuxLabel and linux.mountLabel ignored") {
-		t.Fatalf("want one warning naming both fields, got %q", logged)
-	}
-	// An exec inheriting the container's label does not warn again.
-	inherited := plabel
-	inherited.quiet = true
-	if logged := captureWarnings(t, func() { host(false, false).resolve(lsmRequest{}, inherited, lsmRequest{}) }); logged != "" {
-		t.Fatalf("inherited label warned: %q", logged)
+	// No SELinux: a label is an error naming its field, as runc's "selinux is disabled".
+	for _, tc := range []struct{ plabel, mlabel lsmRequest }{{plabel, mlabel}, {lsmRequest{}, mlabel}} {
+		_, err = host(false, false).resolve(lsmRequest{}, tc.plabel, tc.mlabel)
+		want := fmt.Sprintf("%s: label %q specified but SELinux is disabled on the host", tc.mlabel.field, tc.mlabel.value)
+		if tc.plabel.value != "" {
+			want = `process.selinuxLabel: label "u:r:t:s0" specified but SELinux is disabled on the host`
+		}
+		if err == nil || err.Error() != want {
+			t.Fatalf("resolve without SELinux = %v, want %q", err, want)
+		}
 	}
 	got, err = host(false, true).resolve(lsmRequest{}, plabel, mlabel)
 	if err != nil || got.ProcessLabel != plabel.value || got.MountLabel != mlabel.value {
@@ -236,6 +220,10 @@ func TestExecLSM(t *testing.T) {
 	_, err := execLSM(ExecOpts{Process: &specs.Process{}, AppArmorProfile: "f"}, &specs.Process{})
 	if err == nil || !strings.Contains(err.Error(), `--apparmor: profile "f" specified but AppArmor is disabled`) {
 		t.Fatalf("--apparmor without AppArmor: %v", err)
+	}
+	_, err = execLSM(ExecOpts{Process: &specs.Process{}, ProcessLabel: "u:r:f_t:s0"}, &specs.Process{})
+	if err == nil || !strings.Contains(err.Error(), `--process-label: label "u:r:f_t:s0" specified but SELinux is disabled`) {
+		t.Fatalf("--process-label without SELinux: %v", err)
 	}
 }
 

@@ -10,11 +10,12 @@ load helpers
 	[[ "$output" == *$'\n'"spec: "* ]]
 	if [ "$HUSK_NAME" = husk ] || [ "$HUSK_NAME" = runc ]; then
 		[[ "${lines[0]}" == "$HUSK_NAME version "* ]]
-		[[ "$output" == *$'\n'"commit: "* ]]
 		[[ "$output" == *$'\n'"go: go"* ]]
 		[[ "$output" == *$'\n'"libseccomp: "* ]]
 	fi
 	if [ "$HUSK_NAME" = husk ]; then
+		# runc prints a commit line only when it was built with one (not from a source tarball).
+		[[ "$output" == *$'\n'"commit: "* ]]
 		[[ "$output" == *$'\n'"spec: 1.3.0"* ]]
 	fi
 }
@@ -41,7 +42,10 @@ load helpers
 	[[ "$output" == *"--detach"* ]]
 	[[ "$output" == *"--keep"* ]]
 	run -0 "$HUSK" kill --help
-	[[ "$output" == *"--all"* ]]
+	# runc 1.2 and later hide kill --all: it only keeps a stopped container from being an error.
+	if [ "$HUSK_NAME" != runc ] || [[ "$(runtime_version)" == 1.[01].* ]]; then
+		[[ "$output" == *"--all"* ]]
+	fi
 	run -0 "$HUSK" delete --help
 	[[ "$output" == *"--force"* ]]
 	run -0 "$HUSK" list --help

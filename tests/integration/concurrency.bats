@@ -173,7 +173,8 @@ lifecycle() {
 		[ "$(cat "$TESTDIR/delete.rc")" -eq 0 ] || fail "round $i: delete --force: $(cat "$TESTDIR/delete")"
 		case $(cat "$TESTDIR/kill.rc") in
 		0) ;;
-		1) grep -Eq 'does not exist|not running|stopped' "$TESTDIR/kill" ||
+		# runc 1.5: "unable to signal init: os: process already finished".
+		1) grep -Eq 'does not exist|not running|stopped|already finished' "$TESTDIR/kill" ||
 			fail "round $i: kill failed with: $(cat "$TESTDIR/kill")" ;;
 		*) fail "round $i: kill exit $(cat "$TESTDIR/kill.rc"): $(cat "$TESTDIR/kill")" ;;
 		esac
@@ -185,6 +186,7 @@ lifecycle() {
 @test "concurrency: start twice at once, the process runs once" {
 	# Defined outcome: exactly one start succeeds; the other fails with exit 1 because the
 	# container is no longer in the created state. The workload runs exactly once.
+	skip_runc '*' "the losing start can block for ever opening exec.fifo, whose writer (the init) has exec'd the workload (seen with 1.1.5 and 1.5.3)"
 	local i id wins
 	update_config '.root.readonly = false'
 	set_args sh -c 'echo ran >>/ran; sleep 1000'

@@ -24,7 +24,8 @@ setup_file() {
 }
 
 setup() {
-	requires root husk
+	requires root
+	husk_only "the faults are injected at husk's own phases (_HUSK_TEST_KILL_AT, husk --debug)"
 	setup_husk
 	set_args sleep 1000
 	FAILED=()

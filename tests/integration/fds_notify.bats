@@ -58,19 +58,22 @@ now_ms() {
 	local pid
 	pid=$(container_pid "$id")
 	[ "$(cat "$BUNDLE/rootfs/tmp/env")" = /run/notify/notify.sock ]
-	# In order: the message before READY, MAINPID (the init's host pid), READY.
 	local status mainpid ready
-	status=$(line_of '^STATUS=starting$')
 	mainpid=$(line_of "(^|;)MAINPID=$pid(;|\$)")
 	ready=$(line_of '(^|;)READY=1(;|$)')
-	[ -n "$status" ] && [ -n "$mainpid" ] && [ -n "$ready" ] || fail "missing messages: $(cat "$TESTDIR/notify.log")"
-	[ "$status" -lt "$mainpid" ] && [ "$mainpid" -le "$ready" ] || fail "wrong order: $(cat "$TESTDIR/notify.log")"
-	grep -q 'STATUS=up' "$TESTDIR/notify.log"
+	[ -n "$mainpid" ] && [ -n "$ready" ] || fail "missing messages: $(cat "$TESTDIR/notify.log")"
 	# No MAINPID other than the init's.
 	[ "$(grep -c 'MAINPID=' "$TESTDIR/notify.log")" -eq 1 ]
+	# husk passes every message on, in order, with MAINPID (the init's host pid) before READY.
+	# runc passes on only the READY line, then MAINPID and a BARRIER.
+	[ "$HUSK_NAME" = husk ] || return 0
+	status=$(line_of '^STATUS=starting$')
+	[ -n "$status" ] || fail "STATUS=starting not passed on: $(cat "$TESTDIR/notify.log")"
+	[ "$status" -lt "$mainpid" ] && [ "$mainpid" -le "$ready" ] || fail "wrong order: $(cat "$TESTDIR/notify.log")"
+	grep -q 'STATUS=up' "$TESTDIR/notify.log"
 }
 
-@test "NOTIFY_SOCKET: a container that never sends READY=1 fails start once it exits" {
+@test "NOTIFY_SOCKET: a container that never sends READY=1 ends start once it exits (husk: fails it)" {
 	cp "$TOOLS/sdnotify" "$BUNDLE/rootfs/bin/sdnotify"
 	update_config '.root.readonly = false'
 	set_args sh -c 'sdnotify STATUS=not-ready-yet; sleep 1; echo bye >/tmp/done'
@@ -82,14 +85,20 @@ now_ms() {
 	t0=$(now_ms)
 	NOTIFY_SOCKET="$TESTDIR/notify.sock" run timeout 20 "$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" start "$id"
 	t1=$(now_ms)
-	[ "$status" -ne 0 ] && [ "$status" -ne 124 ] || fail "start: status $status: $output"
-	[[ "$output" == *READY* ]]
+	[ "$status" -ne 124 ] || fail "start did not return once the container exited: $output"
+	if [ "$HUSK_NAME" = husk ]; then
+		# husk fails the start (systemd too fails a Type=notify service whose process
+		# exits before READY=1); runc's start succeeds.
+		[ "$status" -ne 0 ] || fail "start: status 0: $output"
+		[[ "$output" == *READY* ]]
+	fi
 	# It returned only after the container was done.
 	[ $((t1 - t0)) -ge 900 ]
 	[ -e "$BUNDLE/rootfs/tmp/done" ]
 	wait_for_status "$id" stopped
-	grep -qx 'STATUS=not-ready-yet' "$TESTDIR/notify.log"
 	run ! grep -q 'READY=1' "$TESTDIR/notify.log"
+	# husk passes the messages on (runc only READY).
+	[ "$HUSK_NAME" != husk ] || grep -qx 'STATUS=not-ready-yet' "$TESTDIR/notify.log"
 }
 
 @test "LISTEN_FDS: socket-activation fds are passed on, LISTEN_PID=1 inside" {

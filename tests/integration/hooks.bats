@@ -36,7 +36,24 @@ setup_all_hooks() {
 		}"
 }
 
-@test "all six hooks run in order with the state on stdin" {
+@test "all six hooks run in order" {
+	skip_runc '*' "runc runs the poststart hooks in create, before startContainer and with status created (runtime-spec: after the user process started)"
+	setup_all_hooks
+	set_args true
+	local id
+	id=$(new_id)
+	run -0 husk_bg create --bundle "$BUNDLE" "$id"
+	[ "$(hook_order)" = "prestart createRuntime createContainer " ] || fail "order: $(hook_order)"
+	run -0 husk start "$id"
+	wait_for_status "$id" stopped
+	[ "$(hook_order)" = "prestart createRuntime createContainer startContainer poststart " ] || fail "order: $(hook_order)"
+	run -0 husk delete "$id"
+	[ "$(hook_order)" = "prestart createRuntime createContainer startContainer poststart poststop " ] || fail "order: $(hook_order)"
+	[ "$(jq -r .status "$OUT/poststart.json")" = running ]
+	assert_nothing_left
+}
+
+@test "every hook gets the state on stdin" {
 	setup_all_hooks
 	set_args true
 	local id
@@ -44,12 +61,12 @@ setup_all_hooks() {
 	run -0 husk_bg create --bundle "$BUNDLE" "$id"
 	local pid
 	pid=$(container_pid "$id")
-	[ "$(hook_order)" = "prestart createRuntime createContainer " ] || fail "order: $(hook_order)"
 	run -0 husk start "$id"
 	wait_for_status "$id" stopped
-	[ "$(hook_order)" = "prestart createRuntime createContainer startContainer poststart " ] || fail "order: $(hook_order)"
 	run -0 husk delete "$id"
-	[ "$(hook_order)" = "prestart createRuntime createContainer startContainer poststart poststop " ] || fail "order: $(hook_order)"
+	# Each ran once.
+	[ "$(sort "$OUT/order" | tr '\n' ' ')" = "createContainer createRuntime poststart poststop prestart startContainer " ] ||
+		fail "ran: $(hook_order)"
 
 	local k
 	for k in prestart createRuntime createContainer startContainer poststart poststop; do
@@ -69,7 +86,6 @@ setup_all_hooks() {
 	[ "$(jq -r .status "$OUT/createRuntime.json")" = creating ]
 	[ "$(jq -r .status "$OUT/createContainer.json")" = creating ]
 	[ "$(jq -r .status "$OUT/startContainer.json")" = created ]
-	[ "$(jq -r .status "$OUT/poststart.json")" = running ]
 	[ "$(jq -r .status "$OUT/poststop.json")" = stopped ]
 	assert_nothing_left
 }
@@ -193,21 +209,28 @@ setup_all_hooks() {
 }
 
 @test "a failing poststop hook is a warning: delete still removes everything" {
-	update_config '.hooks.poststop = [{path: "/bin/sh", args: ["sh", "-c", "echo poststop-failed >&2; exit 1"]}]'
+	update_config '.hooks.poststop = [{path: "/bin/sh", args: ["sh", "-c", "exit 1"]}]'
 	set_args true
 	local id
 	id=$(new_id)
 	run -0 husk_bg create --bundle "$BUNDLE" "$id"
 	run -0 husk start "$id"
 	wait_for_status "$id" stopped
-	run -0 husk delete "$id"
+	run husk delete "$id"
+	# runtime-spec: a failing poststop hook is a warning and the lifecycle continues. husk
+	# deletes with exit 0; runc removes everything too but exits 1.
+	if [ "$HUSK_NAME" = husk ]; then
+		[ "$status" -eq 0 ] || fail "delete: exit $status: $output"
+		[[ "$output" == *"poststop hook"* ]] || fail "the failing hook is not named: $output"
+	fi
+	[[ "$output" == *"hook"*"exit status 1"* ]] || fail "the failing hook is not reported: $output"
+	run -1 husk state "$id"
 	assert_nothing_left
 }
 
 @test "a failing poststart hook is a warning: the container runs" {
 	# runtime-spec: the runtime logs a warning and the lifecycle continues.
-	# runc fails the start instead.
-	requires husk
+	husk_only "runc fails the start when a poststart hook fails (runtime-spec: a warning)"
 	update_config '.hooks.poststart = [{path: "/bin/sh", args: ["sh", "-c", "exit 1"]}]'
 	set_args sh -c 'echo ran'
 	run -0 husk run --bundle "$BUNDLE" "$(new_id)"

@@ -77,6 +77,7 @@ check_cases() {
 }
 
 @test "interrupted: create killed as it makes each thing on the host" {
+	skip_runc '*' "delete --force of a create killed before its state was complete exits 0 and leaves the container's cgroups (seen with 1.1.5 and 1.5.3)"
 	command -v strace >/dev/null || skip "test requires strace (apt-get install strace)"
 	# What a whole create makes, learnt from one: its state dir, what is in it (made by mkdir,
 	# mknod or rename: the exec fifo, state.json), and its cgroup directories. strace SIGKILLs
@@ -104,6 +105,7 @@ check_cases() {
 }
 
 @test "interrupted: create killed at instants spread over its run" {
+	skip_runc '*' "delete --force of a create killed before its state was complete exits 0 and leaves the container's cgroups (seen with 1.1.5 and 1.5.3)"
 	local id start end span n=${HUSK_INTERRUPT_N:-25} i
 	id=$(new_id)
 	use_id "$id"

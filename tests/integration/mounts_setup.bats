@@ -9,9 +9,6 @@ load helpers
 setup() {
 	requires root
 	setup_husk
-	# runc warns on stderr that it cannot raise the ambient capabilities of the default
-	# config here; the tests read the container's output.
-	update_config 'del(.process.capabilities.ambient)'
 }
 
 # mount_flags prints the per-mount flags (field 6 of mountinfo) of mount point $2 in text $1.

@@ -30,7 +30,7 @@ rootless_setup() {
 		| .mounts |= map(if .destination == "/sys" then {destination: "/sys", type: "none", source: "/sys",
 			options: ["rbind", "nosuid", "noexec", "nodev", "ro"]} else . end)
 		| .mounts |= map(if .options then .options |= map(select(startswith("uid=") or startswith("gid=") | not)) else . end)
-		| del(.linux.resources) | del(.process.capabilities.ambient)'
+		| del(.linux.resources)'
 	chown -R "$RL_USER:" "$BUNDLE"
 }
 

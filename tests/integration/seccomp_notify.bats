@@ -11,6 +11,7 @@ setup_file() {
 }
 
 @test "SCMP_ACT_NOTIFY: the agent gets the fd and the state, and answers the syscall" {
+	skip_runc '1.1.*' "hangs: the agent gets no end of the state message and the container's mkdir waits for an answer for ever"
 	local sock="$TESTDIR/agent.sock" state="$TESTDIR/state.json"
 	"$AGENT_BIN" -socket "$sock" -state "$state" -errno 28 &
 	track_pid $!
@@ -42,7 +43,9 @@ setup_file() {
 	update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: "'"$TESTDIR/none.sock"'",
 		syscalls: [{names: ["mkdir"], action: "SCMP_ACT_NOTIFY"}]}'
 	run ! husk run --bundle "$BUNDLE" "$(new_id)"
-	[[ "$output" == *"listenerPath"* ]]
+	[[ "$output" == *"$TESTDIR/none.sock"* ]] || fail "the error does not name the socket: $output"
+	# husk names the field too.
+	[ "$HUSK_NAME" != husk ] || [[ "$output" == *"listenerPath"* ]] || fail "the error does not name listenerPath: $output"
 	assert_nothing_left
 }
 

@@ -84,9 +84,15 @@ check_attack() {
 		sleep 0.05
 	done
 	[ "$(cat "/proc/$pid/wchan")" = wait_for_partner ] || fail "$HUSK_NAME did not block on its --log fifo"
+	# Wait until no thread of it runs the binary: gone, or a zombie leader with no thread left
+	# (its exe link goes with the leader's memory while other threads still map the binary,
+	# and the write would then fail with ETXTBSY).
 	run sh -c '
 		cat "$2" >/dev/null &
-		while [ -e /proc/$1/exe ] && [ "$(cut -d" " -f3 /proc/$1/stat 2>/dev/null)" != Z ]; do sleep 0.01; done
+		while st=$(cut -d" " -f3 /proc/$1/stat 2>/dev/null); do
+			[ "$st" = Z ] && [ "$(ls /proc/$1/task 2>/dev/null | wc -l)" -le 1 ] && break
+			sleep 0.01
+		done
 		if echo pwned >>/proc/self/fd/7; then echo wrote; else echo write-refused; fi
 	' sh "$pid" "$TESTDIR/husk-fifo" 7<"/proc/$pid/exe"
 	[ "$output" = wrote ] || fail "control attack: $output"
@@ -154,6 +160,7 @@ check_attack() {
 }
 
 @test "CVE-2016-9962: the created init is not dumpable" {
+	skip_runc '*' "its created init is dumpable: a process without CAP_SYS_PTRACE, or one exec'd into the created container, reads its exe and fds"
 	# Defence: the init is non-dumpable until it execs the workload, so a
 	# process without CAP_SYS_PTRACE cannot open its exe, fds or memory.
 	local id pid
@@ -174,6 +181,7 @@ check_attack() {
 }
 
 @test "CVE-2016-9962: a process exec'd into a created container cannot look into the init" {
+	skip_runc '*' "its created init is dumpable: a process without CAP_SYS_PTRACE, or one exec'd into the created container, reads its exe and fds"
 	# Defence: the same, from inside: the init (pid 1, still the runtime) is
 	# out of reach of a process exec'd next to it with the default caps.
 	local id

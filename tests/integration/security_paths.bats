@@ -135,7 +135,9 @@ assert_refused_inside_proc() {
 	echo "$output"
 	assert_refused_inside_proc 0
 	assert_nothing_left
-	[ -z "$(ls -A "$BUNDLE/rootfs/proc")" ] || fail "made in the rootfs' /proc: $(find "$BUNDLE/rootfs/proc")"
+	# runc 1.5.3 refuses it only once it has made proc/self/attr in the rootfs.
+	[ "$HUSK_NAME" != husk ] || [ -z "$(ls -A "$BUNDLE/rootfs/proc")" ] ||
+		fail "made in the rootfs' /proc: $(find "$BUNDLE/rootfs/proc")"
 }
 
 @test "CVE-2019-16884: what runc allows in /proc still mounts: the lxcfs files, a procfs on /proc" {
@@ -259,7 +261,8 @@ MASK_PROBE='exec >/out/mask 2>&1 </dev/zero; head -c 100 /proc/timer_list; stat 
 # check_mask_probe fails when the masked path was not the real /dev/null.
 check_mask_probe() {
 	local mask
-	mask=$(cat "$OUT/mask" 2>/dev/null)
+	# No file when the runtime refused to start the container.
+	mask=$(cat "$OUT/mask" 2>/dev/null || true)
 	echo "status $status: $output; in the container: $mask"
 	[[ "$mask" != *FAKE-NULL* ]] || fail "masked with the rootfs' fake /dev/null"
 	# Refusing the fake is as good as replacing it.

@@ -17,6 +17,8 @@ load helpers
 	echo "$c" | jq -e '.process.cwd == "/"'
 	echo "$c" | jq -e '.process.noNewPrivileges == true'
 	echo "$c" | jq -e '.process.capabilities.bounding == ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]'
+	# Nothing inheritable or ambient (runc 1.1's spec had an ambient set).
+	echo "$c" | jq -e '.process.capabilities | (has("ambient") or has("inheritable")) | not'
 	echo "$c" | jq -e '.process.rlimits == [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}]'
 	echo "$c" | jq -e '.root == {"path": "rootfs", "readonly": true}'
 	echo "$c" | jq -e '[.mounts[].destination] | contains(["/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"])'
@@ -57,4 +59,17 @@ load helpers
 	local want=false
 	[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && want=true
 	[ "$(jq '[.linux.namespaces[].type] | index("cgroup") != null' "$TESTDIR/new/config.json")" = "$want" ]
+}
+
+@test "the suite's default config is the runtime's own spec" {
+	# helpers.bash writes runc 1.5's spec without a terminal; husk's spec is the same, with its
+	# own hostname and two more masked paths (/proc/interrupts and /sys/devices/virtual/powercap,
+	# as docker and containerd mask them). On a cgroup v2 host spec adds a cgroup namespace.
+	mkdir "$TESTDIR/new"
+	run -0 husk spec --bundle "$TESTDIR/new"
+	local drop='.process.terminal = false | .hostname = "husk"
+		| .linux.namespaces -= [{type: "cgroup"}]
+		| .linux.maskedPaths -= ["/proc/interrupts", "/sys/devices/virtual/powercap"]'
+	diff <(jq -S "$drop" "$TESTDIR/new/config.json") <(jq -S "$drop" "$BUNDLE/config.json") ||
+		fail "the default config of helpers.bash is not $HUSK_NAME's spec (< spec, > helpers.bash)"
 }

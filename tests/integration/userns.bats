@@ -8,9 +8,7 @@ load helpers
 setup() {
 	requires root userns
 	setup_husk
-	# runc warns on stderr that it cannot raise the default config's ambient capabilities.
-	update_config 'del(.process.capabilities.ambient)
-		| .linux.namespaces += [{type: "user"}]
+	update_config '.linux.namespaces += [{type: "user"}]
 		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 		| .linux.gidMappings = [{containerID: 0, hostID: 200000, size: 65536}]'
 }
