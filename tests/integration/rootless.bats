@@ -206,6 +206,24 @@ teardown() {
 	[[ "$output" == *"/dev/pts/"* ]] && [[ "$output" == *"IS-A-TTY"* ]] || fail "terminal output: $output $(cat "$TESTDIR/tty.err")"
 }
 
+@test "checkpoint as the user is refused before anything is made; the container runs on" {
+	rl_sleeper
+	mkdir "$TESTDIR/img"
+	chown "$RL_USER:" "$TESTDIR/img"
+	# runc 1.5.3 warns that rootless checkpoint is untested and runs criu, which fails as the
+	# user (here also its check of this kernel).
+	run ! rl checkpoint --image-path "$TESTDIR/img" --work-path "$TESTDIR/img/work" "$CID"
+	if [ "$HUSK_NAME" = husk ]; then
+		[[ "$output" == *"checkpoint as an unprivileged user (uid $RL_UID) is not supported: criu needs root"* ]] || fail "$output"
+		[ -z "$(ls -A "$TESTDIR/img")" ] || fail "checkpoint made $(ls -A "$TESTDIR/img") in the image directory"
+	fi
+	[ "$(rl state "$CID" | jq -r .status)" = running ]
+	rl kill "$CID" KILL
+	wait_for_status "$CID" stopped
+	rl delete "$CID"
+	rl_assert_nothing_left
+}
+
 @test "restore as the user is refused before anything is made, nothing left" {
 	# A checkpoint as far as restore reads it before criu runs.
 	mkdir "$TESTDIR/img"
