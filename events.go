@@ -64,7 +64,12 @@ func streamEvents(root, id string, interval time.Duration, enc *json.Encoder) er
 	if err != nil {
 		return err
 	}
-	ooms, _ := ctr.OOMKillCount()
+	ooms, err := ctr.OOMKillCount()
+	if errors.Is(err, libcontainer.ErrNoCgroup) && ctr.Status() != libcontainer.Stopped {
+		// runc fails too: its OOM notifications need the memory controller.
+		ctr.Close()
+		return fmt.Errorf("events %s: OOM kills cannot be watched: %w", id, err)
+	}
 	ctr.Close()
 	statsTick := time.NewTicker(interval)
 	defer statsTick.Stop()

@@ -48,10 +48,14 @@ func (c *Container) Pids() ([]int, error) {
 	return nil, fmt.Errorf("list processes of %s: %w", c.State.ID, err)
 }
 
-// Stats reads the container's cgroup statistics.
+// Stats reads the container's cgroup statistics. A container without a cgroup (rootless, no
+// cgroup access) has none to read: its statistics are empty, as runc reports them.
 func (c *Container) Stats() (*cgroups.Stats, error) {
 	if c.Status() == Stopped {
 		return nil, fmt.Errorf("cannot read stats of %s: container not running", c.State.ID)
+	}
+	if len(c.State.CgroupPaths) == 0 {
+		return &cgroups.Stats{Hugetlb: map[string]cgroups.Hugetlb{}}, nil
 	}
 	m, err := c.cgroupManager()
 	if err != nil {

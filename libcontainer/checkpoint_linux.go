@@ -43,7 +43,7 @@ func (c *Container) Checkpoint(o CheckpointOpts) error {
 	if st := c.Status(); st != Running && st != Paused {
 		return fmt.Errorf("container %s cannot be checkpointed in %s state", c.State.ID, st)
 	}
-	criu, err := setupCriu(o.CriuOpts)
+	criu, err := setupCriu("checkpoint", o.CriuOpts)
 	if err != nil {
 		return err
 	}

@@ -135,7 +135,7 @@ func (c *Container) Status() string {
 
 func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	if len(c.State.CgroupPaths) == 0 {
-		return nil, errNoCgroup
+		return nil, ErrNoCgroup
 	}
 	if c.State.SystemdUnit != "" {
 		return systemd.Load(c.State.SystemdUnit, c.State.CgroupPaths, c.State.SystemdUser)
@@ -143,8 +143,8 @@ func (c *Container) cgroupManager() (cgroups.Manager, error) {
 	return cgroups.Load(c.State.CgroupPaths)
 }
 
-// errNoCgroup: the container was created rootless without permission to make a cgroup.
-var errNoCgroup = errors.New("the container has no cgroup: it was created rootless, without a cgroup it could manage (a delegated cgroup v2 subtree gives one)")
+// ErrNoCgroup: the container was created rootless without permission to make a cgroup.
+var ErrNoCgroup = errors.New("the container has no cgroup: it was created rootless, without a cgroup it could manage (a delegated cgroup v2 subtree gives one)")
 
 // OCIState is the runtime-spec state, with runc's extra fields, as `husk state` prints it.
 type OCIState struct {

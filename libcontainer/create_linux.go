@@ -260,11 +260,15 @@ func (p *parent) create(pidFile string) error {
 	p.c.State.InitStartTime = st
 	p.c.State.NamespacePaths = namespacePaths(p.initPid, p.spec.Linux.Namespaces)
 	p.c.State.ExternalFds = stdioLinks(p.initPid)
-	// Saved before the init is told anything more (it cannot outlive a killed husk for longer
-	// than its next read on the socket), so that delete can kill it even before it is in its
-	// cgroup, and state can name it while the createRuntime hooks run.
-	if err := writeState(p.c.Dir, p.c.State, false); err != nil {
-		return err
+	// A killed husk leaves an init that delete must find. Until "ready" it dies by itself at
+	// its next read on the socket; then it blocks opening the exec fifo, in its cgroup, where
+	// delete kills it with the first state alone. Without a cgroup (rootless, no cgroup
+	// access) only its pid leads there: saved now, before the init is told anything more.
+	// Otherwise the final state is the only other write (runc writes one, after the init).
+	if len(p.c.State.CgroupPaths) == 0 {
+		if err := writeState(p.c.Dir, p.c.State, false); err != nil {
+			return err
+		}
 	}
 	if err := p.configure(); err != nil {
 		return err

@@ -93,9 +93,15 @@ type criuSetup struct {
 	cgMode  rpc.CriuCgMode
 }
 
-// setupCriu checks the flags criu gets, finds criu (the global --criu, else in $PATH) and asks
-// it for its version: what checkpoint and restore do before anything else.
-func setupCriu(o CriuOpts) (*criuSetup, error) {
+// setupCriu refuses an unprivileged user, checks the flags criu gets, finds criu (the global
+// --criu, else in $PATH) and asks it for its version: what checkpoint and restore (op) do
+// before anything else.
+func setupCriu(op string, o CriuOpts) (*criuSetup, error) {
+	if rootlessEUID() {
+		// criu would run, fail its checks as the user and be reported as unable to run on
+		// this kernel. runc 1.5.3 tries (checkpoint warns that it is untested rootless).
+		return nil, fmt.Errorf("%s as an unprivileged user (uid %d) is not supported: criu needs root (husk runs it without --unprivileged)", op, os.Geteuid())
+	}
 	cgMode, err := criuCgMode(o.ManageCgroupsMode)
 	if err != nil {
 		return nil, err

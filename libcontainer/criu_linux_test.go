@@ -164,11 +164,11 @@ func TestExternalNS(t *testing.T) {
 // A bad --manage-cgroups-mode is refused before criu is looked for; criu's log goes to the
 // work directory, else the image directory.
 func TestSetupCriuAndLogPath(t *testing.T) {
-	_, err := setupCriu(CriuOpts{ManageCgroupsMode: "bogus", CriuPath: "/nonexistent/criu"})
+	_, err := setupCriu("checkpoint", CriuOpts{ManageCgroupsMode: "bogus", CriuPath: "/nonexistent/criu"})
 	if err == nil || !strings.Contains(err.Error(), "--manage-cgroups-mode") {
 		t.Errorf("setupCriu with a bad mode and no criu: %v, want the mode refused", err)
 	}
-	_, err = setupCriu(CriuOpts{CriuPath: "/nonexistent/criu"})
+	_, err = setupCriu("checkpoint", CriuOpts{CriuPath: "/nonexistent/criu"})
 	if err == nil || !strings.Contains(err.Error(), "--criu /nonexistent/criu") {
 		t.Errorf("setupCriu without criu: %v, want --criu named", err)
 	}

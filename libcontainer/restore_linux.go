@@ -41,10 +41,6 @@ type RestoreOpts struct {
 // namespaces (or the ones the config names). The container's state is saved under the new
 // id with the restored init's pid; it runs when Restore returns. On failure nothing is left.
 func Restore(o RestoreOpts) (*Container, error) {
-	if rootlessEUID() {
-		// runc tries, and fails binding the rootfs for criu.
-		return nil, fmt.Errorf("restore as an unprivileged user (uid %d) is not supported: criu needs root (husk runs it without --unprivileged), and so do the mounts restore makes for it", os.Geteuid())
-	}
 	cl, err := loadClaim(o.Root, o.ID, o.Bundle, "restored")
 	if err != nil {
 		return nil, err
@@ -96,7 +92,7 @@ type restorer struct {
 // check refuses what cannot work before anything is made.
 func (r *restorer) check() error {
 	o := r.o
-	criu, err := setupCriu(o.CriuOpts)
+	criu, err := setupCriu("restore", o.CriuOpts)
 	if err != nil {
 		return err
 	}

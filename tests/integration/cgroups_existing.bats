@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # create/run into a cgroup that exists already: one holding processes or one that is frozen is
-# refused with a clear error (as runc does), and left as it was. cgroup v1 and v2 (the VM).
+# refused with a clear error (as runc does), and left as it was; a container whose ancestor is
+# frozen from outside. cgroup v1 and v2 (the VM).
 
 load helpers
 load cgroups_helpers
@@ -14,7 +15,7 @@ teardown() {
 			for p in $(cat "$dir/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 		done <"$TESTDIR/frozen"
 	fi
-	teardown_husk
+	cg_teardown
 	if [ -s "${TESTDIR:-/nonexistent}/frozen" ]; then
 		while read -r dir; do rmdir "$dir" 2>/dev/null; done <"$TESTDIR/frozen"
 	fi
@@ -99,4 +100,73 @@ is_frozen() {
 	is_frozen "$dir"
 	[ -z "$(cat "$dir/cgroup.procs")" ]
 	[ -z "$(state_left)" ]
+}
+
+# own_frozen DIR prints whether the cgroup at DIR is frozen itself (0 or 1); effectively_frozen
+# DIR whether its processes are, itself or through an ancestor.
+own_frozen() {
+	if cg_v2; then cat "$1/cgroup.freeze"; else cat "$1/freezer.self_freezing"; fi
+}
+effectively_frozen() {
+	if cg_v2; then
+		cg_key "$1/cgroup.events" frozen
+	else
+		case $(cat "$1/freezer.state") in FROZEN) echo 1 ;; THAWED) echo 0 ;; *) echo settling ;; esac
+	fi
+}
+
+# wait_effectively DIR WANT waits until effectively_frozen DIR is WANT (the kernel freezes and
+# thaws asynchronously).
+wait_effectively() {
+	local _
+	for _ in $(seq 200); do
+		[ "$(effectively_frozen "$1")" = "$2" ] && return 0
+		sleep 0.05
+	done
+	fail "$1: effectively frozen is $(effectively_frozen "$1"), want $2"
+}
+
+@test "a container whose ancestor cgroup is frozen from outside reads as running, as runc; pause and resume act on its own" {
+	local parent id c
+	parent="husktest-frozenparent-$$-$RANDOM$RANDOM"
+	id=$(new_id)
+	# The parent: made by the test on v2, by the runtime in every v1 hierarchy (as runc).
+	if cg_v2; then
+		mkdir "/sys/fs/cgroup/$parent"
+		cg_parent_dirs "/sys/fs/cgroup/$parent"
+	else
+		for c in cpu cpuacct cpuset memory devices freezer blkio pids systemd; do
+			cg_parent_dirs "/sys/fs/cgroup/$c/$parent"
+		done
+		cg_parent_dirs "/sys/fs/cgroup/unified/$parent"
+	fi
+	update_config ".linux.cgroupsPath = \"/$parent/$id\""
+	set_args sleep 1000
+	run -0 husk_bg run -d --bundle "$BUNDLE" "$id"
+	CID=$id
+	local own pdir
+	own=$(cg_dir freezer)
+	pdir=$(dirname "$own")
+	echo "$pdir" >>"$TESTDIR/frozen"
+	if cg_v2; then echo 1 >"$pdir/cgroup.freeze"; else echo FROZEN >"$pdir/freezer.state"; fi
+	wait_effectively "$own" 1
+	[ "$(own_frozen "$own")" = 0 ]
+	# Its processes are frozen, its own freezer is not: runc 1.5.3 says running (v2: its
+	# cgroup.freeze; v1: freezer.self_freezing).
+	[ "$(container_status "$CID")" = running ]
+	run -0 husk list
+	[[ "$output" == *"$CID "*" running "* ]] || fail "list: $output"
+	husk pause "$CID"
+	[ "$(own_frozen "$own")" = 1 ]
+	[ "$(container_status "$CID")" = paused ]
+	husk resume "$CID"
+	[ "$(own_frozen "$own")" = 0 ]
+	[ "$(container_status "$CID")" = running ]
+	# Still frozen through the ancestor, until that is thawed.
+	[ "$(effectively_frozen "$own")" = 1 ]
+	if cg_v2; then echo 0 >"$pdir/cgroup.freeze"; else echo THAWED >"$pdir/freezer.state"; fi
+	wait_effectively "$own" 0
+	[ "$(container_status "$CID")" = running ]
+	husk delete -f "$CID"
+	[ ! -e "$own" ]
 }

@@ -27,8 +27,9 @@ setup() {
 teardown() {
 	local rc=0 d
 	teardown_husk || rc=$?
-	# The parent cgroups the runtime made for the test's (runtimes remove only their own).
-	for d in /sys/fs/cgroup/*/"$CGPARENT"; do
+	# The parent cgroups the runtime made for the test's (runtimes remove only their own), in
+	# each v1 hierarchy and the hybrid cgroup2 one, or on a pure cgroup v2 host.
+	for d in /sys/fs/cgroup/*/"$CGPARENT" /sys/fs/cgroup/"$CGPARENT"; do
 		[ -d "$d" ] && rmdir "$d"
 	done
 	return $rc
@@ -121,4 +122,26 @@ check_cases() {
 		killed_create "killed at $((span * i / n))us" "$id" "$KILLAFTER_BIN" "$((span * i / n))us"
 	done
 	check_cases
+}
+
+@test "create replaces state.json at most twice: the record delete --force needs, then the whole state" {
+	command -v strace >/dev/null || skip "test requires strace (apt-get install strace)"
+	# The first record names what create will make before it makes it (the cases above); the
+	# init's pid needs no write of its own: until the init is in its cgroup it dies with a killed
+	# create, and from then on the cgroup leads delete to it. runc 1.5.3 writes once, at the end.
+	local id calls=rename,renameat,renameat2
+	id=$(new_id)
+	use_id "$id"
+	# strace follows the init too: it ends once delete has killed it.
+	# shellcheck disable=SC2086
+	strace -f -qq -o "$TESTDIR/renames" -P "$ROOT/$id/state.json" -e "trace=$calls" \
+		"$HUSK" $HUSK_GLOBAL_OPTS --root "$ROOT" create --bundle "$BUNDLE" "$id" </dev/null >"$TESTDIR/create.log" 2>&1 &
+	local strace_pid=$!
+	track_pid "$strace_pid"
+	wait_for_status "$id" created
+	run -0 husk delete --force "$id"
+	wait "$strace_pid" || fail "strace or create failed: $(cat "$TESTDIR/create.log")"
+	local n
+	n=$(grep -cE 'rename(at2?)?\(.*/state\.json"' "$TESTDIR/renames") || true
+	[ "$n" -ge 1 ] && [ "$n" -le 2 ] || fail "state.json was replaced $n times: $(cat "$TESTDIR/renames")"
 }
