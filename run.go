@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -111,13 +112,18 @@ func startTTY(ctr *libcontainer.Container, tty *ttyProxy) error {
 // status. Signals stay caught (and are dropped) until then: undoing the catch would cost as
 // much as setting it up.
 func stayForeground(ctr *libcontainer.Container, root string, sigs chan os.Signal, tty *ttyProxy, keep bool) error {
-	pid, id := ctr.State.InitPid, ctr.State.ID
+	pid, id, bundle := ctr.State.InitPid, ctr.State.ID, ctr.State.Bundle
 	ctr.Close()
 	status := forwardAndWait(pid, sigs, tty)
 	if tty != nil {
 		tty.finish()
 	}
 	if !keep {
+		// The poststop hooks run in the working directory of whoever deletes the container:
+		// for run and restore that is the bundle, as runc's (which work there all along).
+		if err := os.Chdir(bundle); err != nil {
+			slog.Warn("poststop hooks run outside the bundle", "error", err)
+		}
 		if err := libcontainer.Delete(root, id, true); err != nil {
 			return err
 		}

@@ -22,8 +22,10 @@ type hookPlace struct {
 }
 
 // runHooks runs each hook in order with the state on its stdin; the first failure stops them.
+// The hooks husk runs on the host work in the bundle directory, as runc's (its create, run and
+// restore change into the bundle; relative paths in a hook resolve there).
 func runHooks(kind string, hooks []specs.Hook, st OCIState) error {
-	return runHookList(kind, hooks, st, hookPlace{}, false)
+	return runHookList(kind, hooks, st, hookPlace{dir: st.Bundle}, false)
 }
 
 // runHooksAt is runHooks with a working directory and default environment.
@@ -32,9 +34,10 @@ func runHooksAt(kind string, hooks []specs.Hook, st OCIState, at hookPlace) erro
 }
 
 // runHooksWarn runs every hook even when one fails, logging each failure as a warning: what
-// the runtime-spec asks for poststart and poststop hooks.
-func runHooksWarn(kind string, hooks []specs.Hook, st OCIState) {
-	runHookList(kind, hooks, st, hookPlace{}, true)
+// the runtime-spec asks for poststart and poststop hooks. They work in dir: the bundle for
+// poststart, the caller's own (empty) for the poststop hooks of delete, as runc's.
+func runHooksWarn(kind string, hooks []specs.Hook, st OCIState, dir string) {
+	runHookList(kind, hooks, st, hookPlace{dir: dir}, true)
 }
 
 func runHookList(kind string, hooks []specs.Hook, st OCIState, at hookPlace, warn bool) error {

@@ -75,7 +75,7 @@ func (c *Container) Start() error {
 	if h := c.State.hooks; h != nil && len(h.Poststart) > 0 {
 		// The runtime-spec: a failing poststart hook is a warning; the others still run and
 		// the container runs on.
-		runHooksWarn("poststart", h.Poststart, c.ociStateWith(Running, c.State.InitPid))
+		runHooksWarn("poststart", h.Poststart, c.ociStateWith(Running, c.State.InitPid), c.State.Bundle)
 	}
 	return nil
 }
@@ -114,7 +114,7 @@ func (c *Container) Destroy(force bool) error {
 	}
 	t.phase("cgroup")
 	if h := c.State.hooks; h != nil && len(h.Poststop) > 0 {
-		runHooksWarn("poststop", h.Poststop, c.ociStateWith(Stopped, 0))
+		runHooksWarn("poststop", h.Poststop, c.ociStateWith(Stopped, 0), "")
 	}
 	if err := os.RemoveAll(c.Dir); err != nil {
 		return fmt.Errorf("remove state dir %s: %w", c.Dir, err)

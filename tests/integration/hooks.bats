@@ -132,6 +132,37 @@ setup_all_hooks() {
 	[ "$(cat "$OUT/marker")" = from-rootfs ]
 }
 
+@test "the hooks on the host work in the bundle; poststop in the directory of whoever deletes" {
+	OUT="$TESTDIR/out"
+	mkdir -p "$OUT" "$TESTDIR/elsewhere"
+	local k hooks=""
+	for k in prestart createRuntime poststart poststop; do
+		hooks+="${hooks:+, }$k: [{path: \"/bin/sh\", args: [\"sh\", \"-c\", \"pwd >'$OUT'/$k\"]}]"
+	done
+	update_config ".hooks = {$hooks}"
+	set_args true
+	local id
+	id=$(new_id)
+	cd /
+	run -0 husk_bg create --bundle "$BUNDLE" "$id"
+	cd "$TESTDIR/elsewhere"
+	run -0 husk start "$id"
+	wait_for_status "$id" stopped
+	run -0 husk delete "$id"
+	for k in prestart createRuntime poststart; do
+		[ "$(cat "$OUT/$k")" = "$BUNDLE" ] || fail "$k ran in $(cat "$OUT/$k"), not the bundle"
+	done
+	[ "$(cat "$OUT/poststop")" = "$TESTDIR/elsewhere" ] || fail "poststop of delete ran in $(cat "$OUT/poststop")"
+	# run deletes the container itself: its poststop hooks work in the bundle too.
+	rm "$OUT"/*
+	cd /
+	run -0 husk run --bundle "$BUNDLE" "$(new_id)"
+	for k in prestart createRuntime poststart poststop; do
+		[ "$(cat "$OUT/$k")" = "$BUNDLE" ] || fail "run: $k ran in $(cat "$OUT/$k"), not the bundle"
+	done
+	assert_nothing_left
+}
+
 @test "startContainer runs in the container, poststart and prestart on the host" {
 	setup_all_hooks
 	set_args true
