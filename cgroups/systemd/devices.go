@@ -1,6 +1,7 @@
 package systemd
 
 import (
+	"log/slog"
 	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -23,8 +24,12 @@ const wildcard = -1
 // to a v1 devices cgroup on a daemon-reload, replacing husk's lists, so the properties say
 // what the device controller holds after the rules (cgroups.DeviceState), as far as
 // systemd's syntax can:
-//   - every device allowed but some (a deny list): DevicePolicy=auto, no list, since systemd
-//     has no deny lists; husk's own filter denies the exceptions;
+//   - every device allowed but some (a deny list): systemd has no deny lists. On v2 its
+//     filter allows all (DevicePolicy=auto, no list) and husk's own eBPF filter, attached
+//     next to systemd's, denies the exceptions. On v1 the devices cgroup holds one list,
+//     which a reload would reset to "allow all" (the exceptions lost): there the unit gets
+//     DevicePolicy=strict and no list, as runc's, so husk's lists hold until a reload and a
+//     reload then denies every device (the container loses its devices, nothing more);
 //   - every device denied but some: DevicePolicy=strict, those listed;
 //   - a device systemd cannot name (a wildcard major with a given minor, or a given device on
 //     systemd before v240) is widened to the whole type ("char-*").
@@ -39,7 +44,12 @@ func (b *propertyBuilder) devices(r *specs.LinuxResources) error {
 		return err
 	}
 	if defaultAllow {
-		b.add("DevicePolicy", "auto")
+		policy := "auto"
+		if !b.v2 && len(exceptions) > 0 {
+			policy = "strict"
+			slog.Warn("systemd has no deny lists for a v1 devices cgroup: the unit denies every device, so after a systemd daemon-reload the container has none (husk's own rules hold until then)")
+		}
+		b.add("DevicePolicy", policy)
 		b.add("DeviceAllow", []deviceAllow{})
 		return nil
 	}

@@ -339,6 +339,25 @@ func TestDeviceProperties(t *testing.T) {
 			}
 		})
 	}
+	// On v1 systemd writes its list to the one devices cgroup on a reload: a deny list it
+	// cannot say becomes deny-all there (a reload must never allow what the rules deny);
+	// allow-all stays auto.
+	for _, c := range []struct {
+		name   string
+		rules  []specs.LinuxDeviceCgroup
+		policy string
+	}{
+		{"v1 deny after allow all", []specs.LinuxDeviceCgroup{dev(true, "a", wildcard, wildcard, "rwm"), dev(false, "c", 1, 3, "rw")}, "strict"},
+		{"v1 allow all", []specs.LinuxDeviceCgroup{dev(true, "a", wildcard, wildcard, "rwm")}, "auto"},
+	} {
+		got := build(t, false, 252, defaultCPUMax, &specs.LinuxResources{Devices: c.rules})
+		if p := got["DevicePolicy"]; len(p) != 1 || p[0] != c.policy {
+			t.Errorf("%s: DevicePolicy = %v, want %s", c.name, p, c.policy)
+		}
+		if a := got["DeviceAllow"]; len(a) != 1 || !reflect.DeepEqual(a[0], []deviceAllow{}) {
+			t.Errorf("%s: DeviceAllow = %v, want one empty list", c.name, a)
+		}
+	}
 	// The D-Bus type of the list is systemd's a(ss).
 	if sig := dbus.MakeVariant([]deviceAllow{}).Signature().String(); sig != "a(ss)" {
 		t.Errorf("DeviceAllow signature %s", sig)

@@ -91,6 +91,26 @@ HIERARCHIES=(name=systemd memory pids cpu cpuacct blkio devices freezer cpuset n
 	done
 }
 
+@test "hybrid: a deny list holds after a daemon-reload: systemd, which has none, denies all" {
+	# Every device allowed but one: systemd cannot say that, and on a reload it rewrites
+	# the v1 devices cgroup from its own properties. The denied device must stay denied.
+	update_config '.linux.devices = [{path: "/dev/husk-x", type: "c", major: 240, minor: 0}]
+		| .linux.resources.devices = [{allow: true, access: "rwm"},
+			{allow: false, type: "c", major: 240, minor: 0, access: "rw"}]'
+	start_sleeper
+	local list
+	list=$(cat "$(sd_v1_dir "$CID" devices)/devices.list")
+	[ "$list" = "a *:* rwm" ] || fail "devices.list: $list"
+	run husk exec "$CID" sh -c ': </dev/null'
+	[ "$status" -eq 0 ] || fail "/dev/null: $output"
+	run husk exec "$CID" sh -c ': </dev/husk-x'
+	[[ "$output" == *"Operation not permitted"* ]] || fail "read open: $output"
+	systemctl daemon-reload
+	# ENXIO here ("No such device or address") would mean the deny was lost.
+	run husk exec "$CID" sh -c ': </dev/husk-x'
+	[[ "$output" == *"Operation not permitted"* ]] || fail "after a daemon-reload: read open: $output"
+}
+
 @test "hybrid: pause freezes the v1 freezer cgroup; delete leaves no directory and no unit" {
 	start_sleeper
 	local unit c dirs=()
