@@ -243,11 +243,11 @@ func (r *restorer) namespaces(opts *rpc.CriuOpts) ([]*os.File, error) {
 // request with what depends on that: the cgroup roots criu restores into (its own), the
 // sources of the external mounts, and the stdio criu hands out. As in create the limits come
 // first: the cgroupfs driver's cgroup is made and limited before criu joins it, and the
-// systemd driver's unit (a scope cannot start empty) starts with criu as its process and the
-// limits as its properties, as runc's does; the restored processes stay in it after criu.
+// systemd driver's unit (a scope cannot start empty) starts with criu as its process, as
+// runc's does, and the limits as its properties; the restored processes stay in it after criu.
 func (r *restorer) criuStarted(pid int, opts *rpc.CriuOpts) error {
 	if err := r.cgroup.Apply(-1); err != nil {
-		return fmt.Errorf("cgroup: %w", err)
+		return fmt.Errorf("put criu (pid %d) in the container's cgroup: %w", pid, err)
 	}
 	if err := r.cgroup.Set(rootlessResources(cgroupResources(r.spec))); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)
