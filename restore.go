@@ -32,9 +32,6 @@ using the checkpoint command (with criu).`,
 		if c.Bool("no-pivot") {
 			return errors.New("--no-pivot: not supported by restore: criu restores the container's root with pivot_root itself")
 		}
-		if c.Bool("systemd-cgroup") {
-			return errors.New("--systemd-cgroup: not supported by restore yet: restore makes the container's cgroup with the cgroupfs driver only")
-		}
 		rootless, err := rootlessCgroups(c)
 		if err != nil {
 			return err
@@ -47,7 +44,7 @@ using the checkpoint command (with criu).`,
 			CriuOpts: common, Root: c.String("root"), ID: id, Bundle: c.String("bundle"),
 			ConsoleSocket: c.String("console-socket"), PidFile: c.String("pid-file"),
 			LsmProfile: c.String("lsm-profile"), LsmMountContext: c.String("lsm-mount-context"),
-			RootlessCgroups: rootless,
+			SystemdCgroup: c.Bool("systemd-cgroup"), RootlessCgroups: rootless,
 		}
 		detach := c.Bool("detach")
 		if detach {

@@ -30,6 +30,9 @@ type RestoreOpts struct {
 	PidFile         string
 	LsmProfile      string // TYPE:NAME, the LSM profile the processes are restored with
 	LsmMountContext string
+	// SystemdCgroup: the systemd cgroup driver (--systemd-cgroup), as create's: the container's
+	// cgroup is a transient unit, which starts with criu in it (criuStarted).
+	SystemdCgroup bool
 	// RootlessCgroups: --rootless, the cgroup decided as create decides it (rootlessCgroup);
 	// that no cgroup can be made is refused there by the field that needs one, and here
 	// otherwise.
@@ -45,7 +48,7 @@ func Restore(o RestoreOpts) (*Container, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl.rootlessCgroups = o.RootlessCgroups
+	cl.systemdCgroup, cl.rootlessCgroups = o.SystemdCgroup, o.RootlessCgroups
 	spec := cl.spec
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
 		return nil, errors.New("process.terminal is true but no --console-socket was given")
@@ -234,13 +237,19 @@ func (r *restorer) namespaces(opts *rpc.CriuOpts) ([]*os.File, error) {
 
 // criuStarted puts criu in the container's cgroup with its limits set, and completes the
 // request with what depends on that: the cgroup roots criu restores into (its own), the
-// sources of the external mounts, and the stdio criu hands out.
+// sources of the external mounts, and the stdio criu hands out. As in create the limits come
+// first: the cgroupfs driver's cgroup is made and limited before criu joins it, and the
+// systemd driver's unit (a scope cannot start empty) starts with criu as its process, as
+// runc's does, and the limits as its properties; the restored processes stay in it after criu.
 func (r *restorer) criuStarted(pid int, opts *rpc.CriuOpts) error {
-	if err := r.cgroup.Apply(pid); err != nil {
+	if err := r.cgroup.Apply(-1); err != nil {
 		return fmt.Errorf("put criu (pid %d) in the container's cgroup: %w", pid, err)
 	}
 	if err := r.cgroup.Set(rootlessResources(cgroupResources(r.spec))); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)
+	}
+	if err := r.cgroup.Apply(pid); err != nil {
+		return fmt.Errorf("put criu (pid %d) in the container's cgroup: %w", pid, err)
 	}
 	own, err := ownCgroups(fmt.Sprint(pid))
 	if err != nil {

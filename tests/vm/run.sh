@@ -9,7 +9,7 @@
 #     (read-only) and /etc (read-only, writable through an overlay), tmpfs /tmp and /run. CMD runs
 #     in the cgroup VM_CGROUP.
 #   systemd: systemd as PID 1 on a Debian 12 root file system of its own (tests/vm/systemd/
-#     image.sh: systemd, D-Bus, containerd, docker, podman, Debian's runc; writes are discarded
+#     image.sh: systemd, D-Bus, containerd, docker, podman, Debian's runc, criu; writes are discarded
 #     at power off), user husktest (uid 1000) logged in by lingering; CMD runs as the unit
 #     husk-vm.service (see tests/vm/systemd/init.sh).
 # Both share the checkout read-write at its host path. CMD runs in the current directory when that
