@@ -77,6 +77,36 @@ func DeviceState(in []specs.LinuxDeviceCgroup) (defaultAllow bool, exceptions []
 	return s.defaultAllow, exceptions, nil
 }
 
+// DeviceAllowed reports whether the device controller, after the rules in, lets a request
+// for access (a subset of "rwm") on the device typ ('b' or 'c') major:minor through.
+func DeviceAllowed(in []specs.LinuxDeviceCgroup, typ byte, major, minor int64, access string) (bool, error) {
+	rules, err := deviceRules(in)
+	if err != nil {
+		return false, err
+	}
+	s := emulateV1(rules)
+	return s.allows(typ, major, minor, access), nil
+}
+
+// allows answers as the v1 controller does for an open or mknod asking for access (a subset
+// of "rwm") on a device: with a default of deny, one exception must cover the whole request;
+// with a default of allow, an exception sharing any of the requested access refuses it. It is
+// the model deviceFilter's program follows.
+func (s v1Devices) allows(typ byte, major, minor int64, access string) bool {
+	for _, e := range s.exceptions {
+		if e.typ != typ || (e.major != wildcard && e.major != major) || (e.minor != wildcard && e.minor != minor) {
+			continue
+		}
+		if s.defaultAllow && accessMinus(access, e.access) != access {
+			return false
+		}
+		if !s.defaultAllow && accessMinus(access, e.access) == "" {
+			return true
+		}
+	}
+	return s.defaultAllow
+}
+
 func (s *v1Devices) find(r devRule) int {
 	for i, e := range s.exceptions {
 		if e.typ == r.typ && e.major == r.major && e.minor == r.minor {

@@ -6,25 +6,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// allows answers as the v1 controller does for an open or mknod asking for access (a subset
-// of "rwm") on a device: with a default of deny, one exception must cover the whole request;
-// with a default of allow, an exception sharing any of the requested access refuses it. It is
-// the model deviceFilter's program follows.
-func (s v1Devices) allows(typ byte, major, minor int64, access string) bool {
-	for _, e := range s.exceptions {
-		if e.typ != typ || (e.major != wildcard && e.major != major) || (e.minor != wildcard && e.minor != minor) {
-			continue
-		}
-		if s.defaultAllow && accessMinus(access, e.access) != access {
-			return false
-		}
-		if !s.defaultAllow && accessMinus(access, e.access) == "" {
-			return true
-		}
-	}
-	return s.defaultAllow
-}
-
 func devAllow(allow bool, typ string, major, minor int64, access string) specs.LinuxDeviceCgroup {
 	r := specs.LinuxDeviceCgroup{Allow: allow, Type: typ, Access: access}
 	if major >= 0 {

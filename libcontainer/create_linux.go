@@ -74,6 +74,7 @@ type initConfig struct {
 	JoinCgroup   bool               `json:"join_cgroup,omitempty"`  // ask the parent to join the cgroup first
 	CgroupTasks  []string           `json:"cgroup_tasks,omitempty"` // v1 tasks files to join with the main thread first (their fds come with the config)
 	NewCgroupNS  bool               `json:"new_cgroupns,omitempty"` // then unshare a cgroup namespace
+	DeferDevices bool               `json:"late_devices,omitempty"` // ask the parent to apply the device rules once the nodes are made
 	TestKillAt   string             `json:"test_kill_at,omitempty"` // init phase to die at (_HUSK_TEST_KILL_AT="init:<phase>")
 }
 
@@ -161,6 +162,9 @@ type parent struct {
 	joinTasks []string
 	joinRest  cgroups.Manager
 	cloneInto string
+	// deferredDevices: the device rules spawn held back from the cgroup, applied when the
+	// init has made its device nodes (nil: applied with the other limits).
+	deferredDevices []specs.LinuxDeviceCgroup
 }
 
 // planCgroupJoin decides how the init joins its cgroup: by its own main thread for the v1
@@ -229,6 +233,21 @@ func (p *parent) joinCgroup() error {
 		return fmt.Errorf("join cgroup of %s: %w", p.c.State.ID, err)
 	}
 	p.t.phase("cgroup join")
+	return nil
+}
+
+// setDeferredDevices gives the cgroup the device rules spawn held back, when the init asks:
+// its device nodes are made, and nothing of the workload has run. A Set with only the devices
+// leaves every other limit as it is; with the systemd driver the unit, started without device
+// properties, gets them now, as runc's does.
+func (p *parent) setDeferredDevices() error {
+	if p.deferredDevices == nil {
+		return errors.New("init asked for device rules that were not held back")
+	}
+	if err := p.cgroup.Set(&specs.LinuxResources{Devices: p.deferredDevices}); err != nil {
+		return fmt.Errorf("linux.resources: %w", err)
+	}
+	p.t.phase("device rules")
 	return nil
 }
 
@@ -394,7 +413,20 @@ func (p *parent) spawn() error {
 		return fmt.Errorf("cgroup: %w", err)
 	}
 	p.t.phase("cgroup mkdir")
-	if err := p.cgroup.Set(rootlessResources(cgroupResources(p.spec))); err != nil {
+	res := rootlessResources(cgroupResources(p.spec))
+	deny, err := mknodDenied(p.spec, res.Devices)
+	if err != nil {
+		return fmt.Errorf("linux.resources: %w", err)
+	}
+	if deny {
+		// The device rules would refuse a node the init makes: as in runc, they come once the
+		// init has made its nodes and before it reports ready (setDeferredDevices).
+		p.deferredDevices = res.Devices
+		held := *res
+		held.Devices = nil
+		res = &held
+	}
+	if err := p.cgroup.Set(res); err != nil {
 		return fmt.Errorf("linux.resources: %w", err)
 	}
 	p.t.phase("cgroup limits")
@@ -574,7 +606,7 @@ func (p *parent) configure() error {
 		ID:   p.c.State.ID, InitPid: p.initPid, SpecJSON: specJSON, Rootfs: p.c.State.Rootfs, Bundle: p.c.State.Bundle,
 		NoPivot: p.noPivot, NoNewKeyring: p.noNewKeyring, Exec: p.exec, WaitResume: p.lateCgroup,
 		JoinCgroup: !p.lateCgroup && p.joinRest != nil, CgroupTasks: p.joinTasks, NewCgroupNS: !p.exec && hasNewNamespace(spec.Linux.Namespaces, specs.CgroupNamespace),
-		Console: p.consoleSocket != "" || p.consoleConn != nil, Proxied: p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,
+		DeferDevices: p.deferredDevices != nil, Console: p.consoleSocket != "" || p.consoleConn != nil, Proxied: p.consoleConn != nil, KeepFds: listenFds() + p.preserveFds,
 		Env: processEnv(spec.Process.Env), Hooks: hooks, Seccomp: p.filter, LSM: p.lsm,
 		Debug:      slog.Default().Enabled(context.Background(), slog.LevelDebug),
 		TestKillAt: initKillAt(p.t.killAt),
@@ -613,6 +645,13 @@ func (p *parent) configure() error {
 			}
 		case msgCgroup:
 			if err := p.joinCgroup(); err != nil {
+				return err
+			}
+			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {
+				return fmt.Errorf("send to init: %w", err)
+			}
+		case msgDevices:
+			if err := p.setDeferredDevices(); err != nil {
 				return err
 			}
 			if err := writeJSON(p.sock, syncMsg{Type: msgResume}); err != nil {

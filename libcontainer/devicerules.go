@@ -1,6 +1,10 @@
 package libcontainer
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/husk-runtime/husk/cgroups"
+)
 
 // defaultDevice is one entry of runc's default device list: an allow rule, and for the
 // standard nodes the path where every container gets that node.
@@ -70,4 +74,33 @@ func cgroupResources(spec *specs.Spec) *specs.LinuxResources {
 	}
 	r.Devices = devs
 	return &r
+}
+
+// mknodDenied reports whether rules, the device rules the cgroup gets, refuse the mknod of a
+// node the init makes in the container's /dev (linux.devices and the default nodes; none in a
+// bind-mounted /dev). runc applies the rules only once its init has made the nodes, so such a
+// node exists in its containers (opening it is refused, unless the rules deny "m" alone); husk
+// then holds the rules back until the init has made them (see spawn).
+func mknodDenied(spec *specs.Spec, rules []specs.LinuxDeviceCgroup) (bool, error) {
+	if rules == nil || devIsBindMounted(spec.Mounts) {
+		return false, nil
+	}
+	nodes := append(append([]specs.LinuxDevice{}, spec.Linux.Devices...), defaultNodes(spec.Linux.Devices)...)
+	for _, d := range nodes {
+		typ := byte('c')
+		switch d.Type {
+		case "b":
+			typ = 'b'
+		case "p":
+			continue // a FIFO is no device: the controller does not check its mknod
+		}
+		ok, err := cgroups.DeviceAllowed(rules, typ, d.Major, d.Minor, "m")
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return true, nil
+		}
+	}
+	return false, nil
 }

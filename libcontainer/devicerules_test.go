@@ -87,3 +87,49 @@ func TestDefaultNodes(t *testing.T) {
 		t.Errorf("with /dev/null listed: %q, want %q", got, want)
 	}
 }
+
+// The device rules are held back only when they would refuse the mknod of a node the init
+// makes: a linux.devices entry or a default node, never a FIFO, none in a bind-mounted /dev.
+func TestMknodDenied(t *testing.T) {
+	n := func(v int64) *int64 { return &v }
+	allowAll := specs.LinuxDeviceCgroup{Allow: true, Access: "rwm"}
+	denyX := func(access string) specs.LinuxDeviceCgroup {
+		return specs.LinuxDeviceCgroup{Type: "c", Major: n(240), Minor: n(0), Access: access}
+	}
+	x := []specs.LinuxDevice{{Path: "/dev/husk-x", Type: "c", Major: 240, Minor: 0}}
+	devBind := []specs.Mount{{Destination: "/dev", Type: "bind", Source: "/dev", Options: []string{"rbind"}}}
+	cases := []struct {
+		name    string
+		devices []specs.LinuxDevice
+		mounts  []specs.Mount
+		rules   []specs.LinuxDeviceCgroup
+		want    bool
+	}{
+		{"no rules (rootless)", x, nil, nil, false},
+		{"deny all but the default m rules", x, nil, []specs.LinuxDeviceCgroup{{Access: "rwm"},
+			{Allow: true, Type: "c", Access: "m"}}, false},
+		{"deny rwm of a listed node", x, nil, []specs.LinuxDeviceCgroup{allowAll, denyX("rwm")}, true},
+		{"deny m only of a listed node", x, nil, []specs.LinuxDeviceCgroup{allowAll, denyX("m")}, true},
+		{"deny rw of a listed node", x, nil, []specs.LinuxDeviceCgroup{allowAll, denyX("rw")}, false},
+		{"u is a char device", []specs.LinuxDevice{{Path: "/dev/husk-x", Type: "u", Major: 240}}, nil,
+			[]specs.LinuxDeviceCgroup{allowAll, denyX("m")}, true},
+		{"block rule, char node", x, nil, []specs.LinuxDeviceCgroup{allowAll,
+			{Type: "b", Major: n(240), Minor: n(0), Access: "m"}}, false},
+		{"a FIFO is no device", []specs.LinuxDevice{{Path: "/dev/f", Type: "p"}}, nil,
+			[]specs.LinuxDeviceCgroup{{Access: "rwm"}}, false},
+		{"a default node", nil, nil, []specs.LinuxDeviceCgroup{{Access: "rwm"}}, false},
+		{"bind-mounted /dev", x, devBind, []specs.LinuxDeviceCgroup{allowAll, denyX("m")}, false},
+	}
+	for _, c := range cases {
+		spec := &specs.Spec{Mounts: c.mounts, Linux: &specs.Linux{Devices: c.devices}}
+		r := cgroupResources(&specs.Spec{Linux: &specs.Linux{Devices: c.devices, Resources: &specs.LinuxResources{Devices: c.rules}}})
+		rules := r.Devices
+		if c.rules == nil {
+			rules = nil
+		}
+		got, err := mknodDenied(spec, rules)
+		if err != nil || got != c.want {
+			t.Errorf("%s: mknodDenied = %v, %v; want %v", c.name, got, err, c.want)
+		}
+	}
+}

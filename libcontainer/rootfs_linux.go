@@ -64,17 +64,16 @@ func setupRootfs(cfg *initConfig, sock *os.File, t *initTimer) error {
 		}
 	}
 	t.phase("devices")
-
+	// The device rules would have refused a node's mknod: the parent applies them now that
+	// the nodes are made, before anything of the workload runs.
+	if cfg.DeferDevices {
+		if err := askParent(sock, msgDevices, "apply the device rules"); err != nil {
+			return err
+		}
+	}
 	if cfg.Hooks {
-		if err := writeJSON(sock, syncMsg{Type: msgHooks}); err != nil {
-			return fmt.Errorf("ask parent to run hooks: %w", err)
-		}
-		msg, err := readMsg(sock)
-		if err != nil {
-			return fmt.Errorf("wait for parent's hooks: %w", err)
-		}
-		if msg.Type != msgResume {
-			return fmt.Errorf("unexpected message %q while waiting for hooks", msg.Type)
+		if err := askParent(sock, msgHooks, "run hooks"); err != nil {
+			return err
 		}
 	}
 	if spec.Hooks != nil && len(spec.Hooks.CreateContainer) > 0 {
@@ -368,4 +367,20 @@ func mkdirInRoot(root *os.File, path string) (*os.File, error) {
 		return nil, err
 	}
 	return pathrs.MkdirAllHandle(root, rel, 0o755)
+}
+
+// askParent sends the parent a request of type typ and waits for its resume; an error, or a
+// parent gone, ends the init.
+func askParent(sock *os.File, typ, what string) error {
+	if err := writeJSON(sock, syncMsg{Type: typ}); err != nil {
+		return fmt.Errorf("ask parent to %s: %w", what, err)
+	}
+	msg, err := readMsg(sock)
+	if err != nil {
+		return fmt.Errorf("wait for parent to %s: %w", what, err)
+	}
+	if msg.Type != msgResume {
+		return fmt.Errorf("unexpected message %q while waiting for parent to %s", msg.Type, what)
+	}
+	return nil
 }

@@ -15,6 +15,10 @@ package libcontainer
 //     │◄── {"type":"mount-source","index":i} ──────│ (a bind source the init cannot open
 //     │  open_tree(source, OPEN_TREE_CLONE)        │  in its user namespace)
 //     │── {"type":"resume"} + its fd (SCM_RIGHTS) ►│ move_mount onto the destination
+//     │◄── {"type":"devices"} (only when the ──────│ device nodes made
+//     │     device rules refuse a node's mknod)    │
+//     │  sets the device rules held back           │
+//     │── {"type":"resume"} ──────────────────────►│
 //     │◄── {"type":"hooks"} (only with prestart/ ──│
 //     │     createRuntime hooks)                   │
 //     │  runs prestart + createRuntime hooks       │
@@ -51,6 +55,8 @@ const (
 	msgError   = "error"
 	// The init, its Go runtime started, asks to be moved into the container's cgroup.
 	msgCgroup = "cgroup"
+	// The init has made its device nodes: the parent applies the device rules it held back.
+	msgDevices = "devices"
 	// The init has loaded a seccomp filter with a listener: fd is its number in the init.
 	msgSeccompFd = "seccomp-fd"
 	// nsenter made a time namespace for its children: the parent writes its offsets.

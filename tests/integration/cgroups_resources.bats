@@ -389,6 +389,43 @@ open_probe() {
 	fi
 }
 
+# A node of linux.devices whose mknod the rules deny is made all the same, as runc makes it:
+# runc applies the device rules once its init has made the nodes. The rules hold for the
+# workload: opening the node is refused when they deny its access, passed to the driver
+# (none for major 240: ENXIO) when they deny "m" only, and a mknod of it is refused.
+@test "devices: a node in linux.devices is made though the rules deny its mknod; they hold after" {
+	update_config '.root.readonly = false
+		| .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"]
+		| .process.capabilities.permitted += ["CAP_MKNOD"]
+		| .linux.devices = [{path: "/dev/husk-x", type: "c", major: 240, minor: 0}]
+		| .linux.resources.devices = [{allow: true, access: "rwm"},
+			{allow: false, type: "c", major: 240, minor: 0, access: "rwm"}]'
+	start_sleeper
+	run -0 exec_out stat -c "%n %F %t:%T" /dev/husk-x
+	[ "$output" = "/dev/husk-x character special file f0:0" ]
+	run -0 open_probe /dev/husk-x r /dev/husk-x w /dev/null rw
+	[[ "${lines[0]}" == "/dev/husk-x r "*"Operation not permitted" ]] || fail "husk-x readable: ${lines[0]}"
+	[[ "${lines[1]}" == "/dev/husk-x w "*"Operation not permitted" ]] || fail "husk-x writable: ${lines[1]}"
+	[ "${lines[2]}" = "/dev/null rw ok" ]
+	run exec_out sh -c 'mknod /tmp/husk-y c 240 0 2>&1'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]] || fail "mknod of 240:0 allowed: $output"
+	husk delete -f "$CID"
+
+	update_config '.linux.resources.devices = [{allow: true, access: "rwm"},
+		{allow: false, type: "c", major: 240, minor: 0, access: "m"}]'
+	start_sleeper
+	run -0 exec_out stat -c "%n %F %t:%T" /dev/husk-x
+	[ "$output" = "/dev/husk-x character special file f0:0" ]
+	run -0 open_probe /dev/husk-x r /dev/husk-x rw
+	[[ "${lines[0]}" == "/dev/husk-x r "*"No such device or address" ]] || fail "husk-x not readable: ${lines[0]}"
+	[[ "${lines[1]}" == "/dev/husk-x rw "*"No such device or address" ]] || fail "husk-x not writable: ${lines[1]}"
+	run exec_out sh -c 'mknod /tmp/husk-y c 240 0 2>&1'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]] || fail "mknod of 240:0 allowed: $output"
+	run -0 exec_out mknod /tmp/husk-z c 240 1
+}
+
 @test "blkio: weight in blkio.weight (v1) or io.weight/io.bfq.weight (v2)" {
 	update_config '.linux.resources.blockIO = {weight: 500}'
 	set_args sleep 1000

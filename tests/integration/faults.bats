@@ -159,6 +159,23 @@ reported_create_phases() {
 	check_cases
 }
 
+# A node whose mknod the device rules deny: husk holds the rules back until the init has made
+# its nodes, and sets them when the init asks (the phase "device rules"), the init waiting on
+# the socket meanwhile. Killed after each phase, delete --force leaves nothing.
+@test "faults: husk create killed after each phase, device rules held back" {
+	update_config '.linux.devices = [{path: "/dev/husk-x", type: "c", major: 240, minor: 0}]
+		| .linux.resources.devices = [{allow: true, access: "rwm"},
+			{allow: false, type: "c", major: 240, minor: 0, access: "rwm"}]'
+	local phase id phases
+	phases=$(reported_create_phases)
+	grep -qxF "device rules" <<<"$phases" || fail "create did not report phase 'device rules': $phases"
+	while IFS= read -r phase; do
+		id=$(new_id)
+		under_subreaper create_case "'$phase'" "$id"
+	done <<<"$phases"
+	check_cases
+}
+
 @test "faults: husk start killed after opening the fifo" {
 	local id name="start killed after fifo"
 	id=$(new_id)
