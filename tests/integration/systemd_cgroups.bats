@@ -221,6 +221,34 @@ teardown() {
 	[ "$output" = denied ]
 }
 
+# Rules that deny the mknod of a node in linux.devices: as runc, the unit starts without
+# device properties and gets them (and the cgroup its filter) once the init has made its
+# nodes. The node exists and does not open, also after a daemon-reload; the other limits
+# stay as the unit started with them.
+@test "devices: a node whose mknod the rules deny is made; the rules hold after, the other limits too" {
+	requires systemd
+	update_config '.root.readonly = false
+		| .linux.devices = [{path: "/dev/husk-x", type: "c", major: 240, minor: 0}]
+		| .linux.resources.devices = [{allow: true, access: "rwm"},
+			{allow: false, type: "c", major: 240, minor: 0, access: "rwm"}]
+		| .linux.resources.pids = {limit: 100}'
+	start_sleeper
+	local unit dir
+	unit=$(sd_unit "$CID")
+	dir=$(sd_cgroup "$CID")
+	sd_check "$unit" TasksMax 100
+	[ "$(cat "$dir/pids.max")" = 100 ]
+	run -0 husk exec "$CID" stat -c "%n %t:%T" /dev/husk-x
+	[ "$output" = "/dev/husk-x f0:0" ]
+	run -0 husk exec "$CID" sh -c '(: </dev/husk-x) 2>&1; echo x >/dev/null && echo null-ok'
+	[[ "$output" == *"Operation not permitted"* ]] || fail "husk-x opened: $output"
+	[[ "$output" == *null-ok ]] || fail "/dev/null: $output"
+	systemctl daemon-reload
+	run -0 husk exec "$CID" sh -c '(: </dev/husk-x) 2>&1; true'
+	[[ "$output" == *"Operation not permitted"* ]] || fail "husk-x opened after daemon-reload: $output"
+	sd_check "$unit" TasksMax 100
+}
+
 @test "update changes the unit's properties and the files" {
 	requires systemd
 	update_config '.linux.resources += {memory: {limit: 67108864}, pids: {limit: 100}}'
