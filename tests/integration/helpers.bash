@@ -337,6 +337,26 @@ leftover_cgroups() {
 	return 0
 }
 
+# remove_cgroups removes the cgroups named by the test's ids, deepest first: each thawed and
+# what is in it killed, until none is left (up to ~10 s). A process a runtime was still placing
+# in its cgroups when the test ended (a create killed half way) may be in any of them, and it
+# leaves them only once it is gone: until then rmdir says EBUSY.
+remove_cgroups() {
+	local c p _
+	for _ in $(seq 100); do
+		while read -r c; do
+			[ -d "$c" ] || continue
+			echo 0 2>/dev/null >"$c/cgroup.freeze" || true
+			echo THAWED 2>/dev/null >"$c/freezer.state" || true
+			for p in $(cat "$c/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+			rmdir "$c" 2>/dev/null || true
+		done < <(leftover_cgroups | sort -r)
+		[ -z "$(leftover_cgroups)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # teardown_husk kills and deletes every container under the test's root,
 # removes the temp dir, and fails the test if a state directory, mount,
 # process or cgroup was left behind.
@@ -386,13 +406,7 @@ teardown_husk() {
 	cgroups=$(leftover_cgroups)
 	if [ -n "$cgroups" ]; then
 		problems+="cgroups left: $cgroups"$'\n'
-		local c _
-		for _ in 1 2 3 4 5; do
-			while read -r c; do rmdir "$c" 2>/dev/null; done < <(echo "$cgroups" | sort -r)
-			cgroups=$(leftover_cgroups)
-			[ -z "$cgroups" ] && break
-			sleep 0.1
-		done
+		remove_cgroups || problems+="cgroups that could not be removed: $(leftover_cgroups)"$'\n'
 	fi
 	# Never let rm cross into something still mounted under the temp dir
 	# (a leaked bind mount of a host directory).
