@@ -77,15 +77,15 @@ func DeviceState(in []specs.LinuxDeviceCgroup) (defaultAllow bool, exceptions []
 	return s.defaultAllow, exceptions, nil
 }
 
-// DeviceAllowed reports whether the device controller, after the rules in, lets a request
-// for access (a subset of "rwm") on the device typ ('b' or 'c') major:minor through.
-func DeviceAllowed(in []specs.LinuxDeviceCgroup, typ byte, major, minor int64, access string) (bool, error) {
+// DeviceAccess checks the rules in once and returns the device controller they leave, as a
+// question: does it let a request for access (a subset of "rwm") on the device typ ('b' or
+// 'c') major:minor through?
+func DeviceAccess(in []specs.LinuxDeviceCgroup) (func(typ byte, major, minor int64, access string) bool, error) {
 	rules, err := deviceRules(in)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	s := emulateV1(rules)
-	return s.allows(typ, major, minor, access), nil
+	return emulateV1(rules).allows, nil
 }
 
 // allows answers as the v1 controller does for an open or mknod asking for access (a subset

@@ -85,21 +85,22 @@ func mknodDenied(spec *specs.Spec, rules []specs.LinuxDeviceCgroup) (bool, error
 	if rules == nil || devIsBindMounted(spec.Mounts) {
 		return false, nil
 	}
-	nodes := append(append([]specs.LinuxDevice{}, spec.Linux.Devices...), defaultNodes(spec.Linux.Devices)...)
-	for _, d := range nodes {
-		typ := byte('c')
-		switch d.Type {
-		case "b":
-			typ = 'b'
-		case "p":
-			continue // a FIFO is no device: the controller does not check its mknod
-		}
-		ok, err := cgroups.DeviceAllowed(rules, typ, d.Major, d.Minor, "m")
-		if err != nil {
-			return false, err
-		}
-		if !ok {
-			return true, nil
+	allows, err := cgroups.DeviceAccess(rules)
+	if err != nil {
+		return false, err
+	}
+	for _, nodes := range [][]specs.LinuxDevice{spec.Linux.Devices, defaultNodes(spec.Linux.Devices)} {
+		for _, d := range nodes {
+			typ := byte('c')
+			switch d.Type {
+			case "b":
+				typ = 'b'
+			case "p":
+				continue // a FIFO is no device: the controller does not check its mknod
+			}
+			if !allows(typ, d.Major, d.Minor, "m") {
+				return true, nil
+			}
 		}
 	}
 	return false, nil

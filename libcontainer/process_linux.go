@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/husk-runtime/husk/capabilities"
+	"github.com/husk-runtime/husk/cgroups"
 )
 
 func validateCapabilities(c *specs.LinuxCapabilities) error {
@@ -249,22 +250,13 @@ func applyExecAffinity(a *specs.CPUAffinity) error {
 
 // parseCPUList parses "0-3,7" into a CPU set.
 func parseCPUList(s string) (*unix.CPUSet, error) {
+	cpus, err := cgroups.ParseCPUList(s)
+	if err != nil {
+		return nil, fmt.Errorf("bad cpu list %q: %w", s, err)
+	}
 	var set unix.CPUSet
-	for _, part := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil {
-			return nil, fmt.Errorf("bad cpu list %q", s)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(hi); err != nil || b < a {
-				return nil, fmt.Errorf("bad cpu list %q", s)
-			}
-		}
-		for c := a; c <= b; c++ {
-			set.Set(c)
-		}
+	for _, c := range cpus {
+		set.Set(int(c))
 	}
 	return &set, nil
 }
